@@ -1,0 +1,106 @@
+// Factories, the per-thread random generator, and the thread count.
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <random>
+
+#include "autodiff/detail/kernels.hpp"
+#include "autodiff/tensor.hpp"
+
+namespace ad {
+namespace {
+
+void check_shape(const char* op, const Shape& shape) {
+  for (int64_t d : shape)
+    if (d < 0) throw ValueError(fmt::format("{}: shape {} has a negative dim", op, shape.str()));
+}
+
+// Each thread draws from its own generator, so threads training separate models stay
+// reproducible and independent of each other's timing.
+std::mt19937_64& generator() {
+  thread_local std::mt19937_64 gen(0x7a9e9ad5eedULL);
+  return gen;
+}
+
+// A uniform double in [0, 1) from the top 53 bits of one draw.
+double uniform01() { return static_cast<double>(generator()() >> 11) * 0x1.0p-53; }
+
+}  // namespace
+
+Tensor empty(const Shape& shape, DType dtype) {
+  check_shape("empty", shape);
+  detail::Ref<detail::TensorImpl> impl(new detail::TensorImpl());
+  impl->dtype = dtype;
+  impl->shape = shape;
+  impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
+  return Tensor(std::move(impl));
+}
+
+Tensor full(const Shape& shape, double value, DType dtype) {
+  check_shape("full", shape);
+  Tensor t = empty(shape, dtype);
+  t.fill_(value);
+  return t;
+}
+
+Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
+Tensor scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }
+
+Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype) {
+  check_shape("tensor", shape);
+  if (static_cast<int64_t>(values.size()) != shape.numel())
+    throw ShapeError(fmt::format("tensor: {} values cannot fill shape {} ({} elements)", values.size(), shape.str(),
+                                 shape.numel()));
+  Tensor t = empty(shape, dtype);
+  detail::dispatch(dtype, [&](auto tag) {
+    auto* p = static_cast<decltype(tag)*>(t.raw_data());
+    for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<decltype(tag)>(values[i]);
+  });
+  return t;
+}
+
+void manual_seed(uint64_t seed) { generator().seed(seed); }
+uint64_t random_u64() { return generator()(); }
+
+Tensor rand(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  detail::dispatch(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    auto* p = static_cast<T*>(t.raw_data());
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      T v = static_cast<T>(uniform01());
+      p[i] = v < T(1) ? v : std::nextafter(T(1), T(0));  // rounding to float must not reach 1
+    }
+  });
+  return t;
+}
+
+// Box–Muller: two uniforms give two independent standard normals.
+Tensor randn(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  detail::dispatch(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    auto* p = static_cast<T*>(t.raw_data());
+    const int64_t n = t.numel();
+    for (int64_t i = 0; i < n; i += 2) {
+      const double u1 = 1.0 - uniform01(), u2 = uniform01();
+      const double r = std::sqrt(-2.0 * std::log(u1)), a = 2.0 * M_PI * u2;
+      p[i] = static_cast<T>(r * std::cos(a));
+      if (i + 1 < n) p[i + 1] = static_cast<T>(r * std::sin(a));
+    }
+  });
+  return t;
+}
+
+void set_num_threads(int n) {
+  if (n < 1) throw ValueError(fmt::format("set_num_threads: {} threads; need at least 1", n));
+  openblas_set_num_threads(n);
+}
+
+int get_num_threads() { return openblas_get_num_threads(); }
+
+}  // namespace ad

@@ -1,0 +1,210 @@
+#include "autodiff/ops/elementwise.hpp"
+
+#include <fmt/format.h>
+
+#include "autodiff/detail/kernels.hpp"
+#include "autodiff/function.hpp"
+#include "autodiff/ops.hpp"
+
+namespace ad {
+
+namespace detail {
+
+void check_defined(const char* op, const Tensor& t) {
+  if (!t.defined()) throw UsageError(fmt::format("{}: an input tensor is undefined", op));
+}
+
+void check_binary(const char* op, const Tensor& a, const Tensor& b) {
+  check_defined(op, a);
+  check_defined(op, b);
+  if (a.dtype() != b.dtype())
+    throw DTypeError(fmt::format("{}: dtypes differ ({} {} and {} {}); convert one with .to(DType)", op,
+                                 a.shape().str(), dtype_name(a.dtype()), b.shape().str(), dtype_name(b.dtype())));
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  const size_t rank = std::max(a.size(), b.size());
+  Shape out;
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t da = i + a.size() >= rank ? a[i + a.size() - rank] : 1;
+    const int64_t db = i + b.size() >= rank ? b[i + b.size() - rank] : 1;
+    if (da != db && da != 1 && db != 1)
+      throw ShapeError(fmt::format("{}: shapes {} and {} do not broadcast (dim {}: {} vs {})", op, a.str(), b.str(),
+                                   i, da, db));
+    out.push_back(da == 1 ? db : da);
+  }
+  return out;
+}
+
+void broadcast_strides(const Shape& s, const Shape& out, int64_t* strides) {
+  const size_t rank = out.size(), offset = rank - s.size();
+  int64_t stride = 1;
+  for (size_t i = rank; i-- > 0;) {
+    if (i < offset) {
+      strides[i] = 0;
+      continue;
+    }
+    const int64_t d = s[i - offset];
+    strides[i] = d == 1 ? 0 : stride;
+    stride *= d;
+  }
+}
+
+}  // namespace detail
+
+using detail::check_binary;
+using detail::map2;
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  check_binary("add", a, b);
+  Tensor out = map2("add", a, b, [](auto x, auto y) { return x + y; });
+  return record_op("add", "dA = dZ, dB = dZ", {a, b}, out, [](BackwardContext& c) {
+    c.add(0, c.grad());
+    c.add(1, c.grad());
+  });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  check_binary("sub", a, b);
+  Tensor out = map2("sub", a, b, [](auto x, auto y) { return x - y; });
+  return record_op("sub", "dA = dZ, dB = −dZ", {a, b}, out, [](BackwardContext& c) {
+    c.add(0, c.grad());
+    if (c.needs(1)) c.add(1, -c.grad());
+  });
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  check_binary("mul", a, b);
+  Tensor out = map2("mul", a, b, [](auto x, auto y) { return x * y; });
+  if (!detail::should_record({&a, &b})) return out;
+  // Each operand is kept only when the other one needs its gradient.
+  return record_op("mul", "dA = dZ ⊙ B, dB = dZ ⊙ A", {a, b}, out,
+                   [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor()](BackwardContext& c) {
+                     if (c.needs(0)) c.add(0, c.grad() * sb);
+                     if (c.needs(1)) c.add(1, c.grad() * sa);
+                   });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  check_binary("div", a, b);
+  Tensor out = map2("div", a, b, [](auto x, auto y) { return x / y; });
+  if (!detail::should_record({&a, &b})) return out;
+  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [a, b](BackwardContext& c) {
+    if (c.needs(0)) c.add(0, c.grad() / b);
+    if (c.needs(1)) c.add(1, -c.grad() * a / (b * b));
+  });
+}
+
+// The gradient of min/max goes to the selected operand; on ties each gets half, as the
+// subgradient that keeps min(a, a) = a differentiable with gradient 1.
+static Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, bool take_max) {
+  check_binary(name, a, b);
+  Tensor out = take_max ? map2(name, a, b, [](auto x, auto y) { return x > y ? x : y; })
+                        : map2(name, a, b, [](auto x, auto y) { return x < y ? x : y; });
+  if (!detail::should_record({&a, &b})) return out;
+  return record_op(name, "dA = dZ ⊙ [A selected], dB = dZ ⊙ [B selected] (ties: ½ each)", {a, b}, out,
+                   [a, b, take_max](BackwardContext& c) {
+                     Tensor wa = take_max ? map2("weight", a.detach(), b.detach(), [](auto x, auto y) {
+                       return x > y ? decltype(x)(1) : x == y ? decltype(x)(0.5) : decltype(x)(0);
+                     })
+                                          : map2("weight", a.detach(), b.detach(), [](auto x, auto y) {
+                                              return x < y ? decltype(x)(1) : x == y ? decltype(x)(0.5) : decltype(x)(0);
+                                            });
+                     if (c.needs(0)) c.add(0, c.grad() * wa);
+                     if (c.needs(1)) c.add(1, c.grad() * (1.0 - wa));
+                   });
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) { return select_extreme("minimum", a, b, false); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return select_extreme("maximum", a, b, true); }
+
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
+  check_binary("where", a, b);
+  detail::check_defined("where", mask);
+  const Shape ab = detail::broadcast_shapes("where", a.shape(), b.shape());
+  const Shape shape = detail::broadcast_shapes("where", mask.shape(), ab);
+  Tensor m = (mask.dtype() == a.dtype() ? mask : mask.to(a.dtype())).detach();
+  m = map2("where", broadcast_to(m, shape), zeros({}, a.dtype()), [](auto x, auto) { return decltype(x)(x != 0); });
+  Tensor out = map2("where", m, a, [](auto mv, auto x) { return mv * x; });
+  Tensor rest = map2("where", 1.0 - m, b, [](auto mv, auto y) { return mv * y; });
+  out = map2("where", out, rest, [](auto x, auto y) { return x + y; });
+  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m](BackwardContext& c) {
+    if (c.needs(0)) c.add(0, c.grad() * m);
+    if (c.needs(1)) c.add(1, c.grad() * (1.0 - m));
+  });
+}
+
+Tensor affine(const Tensor& x, double scale, double shift) {
+  detail::check_defined("affine", x);
+  Tensor out = detail::dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T s = static_cast<T>(scale), h = static_cast<T>(shift);
+    return detail::map1(x, [s, h](T v) { return s * v + h; });
+  });
+  return record_op("affine", "dX = a·dY", {x}, out, [scale](BackwardContext& c) {
+    c.add(0, scale == 1.0 ? c.grad() : c.grad() * scale);
+  });
+}
+
+Tensor scalar_div(double s, const Tensor& x) {
+  detail::check_defined("scalar_div", x);
+  Tensor out = detail::dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return detail::map1(x, [v = static_cast<T>(s)](T e) { return v / e; });
+  });
+  return record_op("scalar_div", "dX = −s·dY / X²", {x}, out,
+                   [x, s](BackwardContext& c) { c.add(0, c.grad() * (-s) / (x * x)); });
+}
+
+#define AD_COMPARISON(name, expr)                                                   \
+  Tensor name(const Tensor& a, const Tensor& b) {                                   \
+    check_binary(#name, a, b);                                                      \
+    return map2(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });     \
+  }
+AD_COMPARISON(gt, x > y)
+AD_COMPARISON(lt, x < y)
+AD_COMPARISON(ge, x >= y)
+AD_COMPARISON(le, x <= y)
+AD_COMPARISON(eq, x == y)
+#undef AD_COMPARISON
+
+Tensor gt(const Tensor& a, double s) { return gt(a, full({}, s, a.dtype())); }
+Tensor lt(const Tensor& a, double s) { return lt(a, full({}, s, a.dtype())); }
+
+Tensor& add_(Tensor& dst, const Tensor& src) {
+  check_binary("add_", dst, src);
+  Tensor s = src.shape() == dst.shape() ? src : broadcast_to(src.detach(), dst.shape());
+  detail::dispatch(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* d = static_cast<T*>(dst.raw_data());
+    const T* p = static_cast<const T*>(s.raw_data());
+    for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] += p[i];
+  });
+  return dst;
+}
+
+Tensor& add_scaled_(Tensor& dst, const Tensor& src, double alpha) {
+  check_binary("add_scaled_", dst, src);
+  if (!(src.shape() == dst.shape()))
+    throw ShapeError(fmt::format("add_scaled_: source {} and destination {} differ", src.shape().str(), dst.shape().str()));
+  detail::dispatch(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* d = static_cast<T*>(dst.raw_data());
+    const T* p = static_cast<const T*>(src.raw_data());
+    const T a = static_cast<T>(alpha);
+    for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] += a * p[i];
+  });
+  return dst;
+}
+
+Tensor& mul_(Tensor& dst, double s) {
+  detail::dispatch(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* d = static_cast<T*>(dst.raw_data());
+    const T v = static_cast<T>(s);
+    for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] *= v;
+  });
+  return dst;
+}
+
+}  // namespace ad

@@ -1,0 +1,61 @@
+#include "autodiff/ops/linalg.hpp"
+
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include "autodiff/detail/kernels.hpp"
+#include "autodiff/function.hpp"
+#include "autodiff/ops.hpp"
+
+namespace ad {
+namespace {
+
+void check_gemm(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  detail::check_binary(op, a, b);
+  if (a.dim() != 2 || b.dim() != 2)
+    throw ShapeError(fmt::format("{}: {} · {}: both operands must be 2-D", op, a.shape().str(), b.shape().str()));
+  const int64_t ka = ta ? a.shape()[0] : a.shape()[1];
+  const int64_t kb = tb ? b.shape()[1] : b.shape()[0];
+  if (ka != kb)
+    throw ShapeError(fmt::format("{}: {}{} · {}{}: inner dimensions {} and {} differ", op, a.shape().str(),
+                                 ta ? "ᵀ" : "", b.shape().str(), tb ? "ᵀ" : "", ka, kb));
+}
+
+// C = op(A) · op(B) by one BLAS call; A and B are row-major, op transposes by flag.
+Tensor gemm_kernel(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  const int64_t m = ta ? a.shape()[1] : a.shape()[0];
+  const int64_t k = ta ? a.shape()[0] : a.shape()[1];
+  const int64_t n = tb ? b.shape()[0] : b.shape()[1];
+  if (m == 0 || n == 0 || k == 0) return zeros({m, n}, a.dtype());
+  Tensor c = empty({m, n}, a.dtype());
+  const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+  const auto lda = static_cast<blasint>(a.shape()[1]), ldb = static_cast<blasint>(b.shape()[1]);
+  if (a.dtype() == DType::f32)
+    cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, static_cast<const float*>(a.raw_data()), lda,
+                static_cast<const float*>(b.raw_data()), ldb, 0.0f, static_cast<float*>(c.raw_data()), n);
+  else
+    cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, static_cast<const double*>(a.raw_data()), lda,
+                static_cast<const double*>(b.raw_data()), ldb, 0.0, static_cast<double*>(c.raw_data()), n);
+  return c;
+}
+
+}  // namespace
+
+// With C = op(A)·op(B):  d op(A) = dC · op(B)ᵀ  and  d op(B) = op(A)ᵀ · dC; undoing op gives
+// the four flag combinations below, each one more gemm call with no transpose materialized.
+Tensor gemm(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  check_gemm(ta || tb ? "gemm" : "matmul", a, b, ta, tb);
+  Tensor c = gemm_kernel(a, b, ta, tb);
+  if (!detail::should_record({&a, &b})) return c;
+  return record_op(ta || tb ? "gemm" : "matmul", "dA = dC · Bᵀ, dB = Aᵀ · dC", {a, b}, c,
+                   [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor(), ta,
+                    tb](BackwardContext& ctx) {
+                     const Tensor& g = ctx.grad();
+                     if (ctx.needs(0)) ctx.add(0, ta ? gemm(sb, g, tb, true) : gemm(g, sb, false, !tb));
+                     if (ctx.needs(1)) ctx.add(1, tb ? gemm(g, sa, true, ta) : gemm(sa, g, !ta, false));
+                   });
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return gemm(a, b, false, false); }
+
+}  // namespace ad

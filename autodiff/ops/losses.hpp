@@ -1,0 +1,14 @@
+// Fused losses: one op each where fusing gives the stable form and the short gradient.
+// Classes lie along `dim` (0 in the nn layer's column layout).
+#pragma once
+
+#include "autodiff/tensor.hpp"
+
+namespace ad {
+
+/// Mean over the other dims of −Σ_dim Y ⊙ log softmax(Z).   dZ = (softmax(Z) − Y) / m
+Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_t dim = 0);
+/// Mean of max(Z,0) − Z⊙Y + log(1 + e^−|Z|), stable for |Z| in the thousands.   dZ = (σ(Z) − Y) / n
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets);
+
+}  // namespace ad

@@ -1,0 +1,64 @@
+// Shape and DType: the two value types every tensor carries.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <string>
+
+namespace ad {
+
+enum class DType : uint8_t { f32, f64 };
+
+/// Bytes per element of a dtype.
+constexpr size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 8; }
+/// "float32" or "float64".
+const char* dtype_name(DType d);
+
+/// A tensor's dims, stored inline (no heap): at most kMaxRank of them.
+class Shape {
+ public:
+  static constexpr size_t kMaxRank = 8;
+  using value_type = int64_t;
+  using const_iterator = const int64_t*;
+
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims) : Shape(dims.begin(), dims.end()) {}
+  template <class It>
+  Shape(It first, It last) {
+    for (; first != last; ++first) push_back(static_cast<int64_t>(*first));
+  }
+
+  size_t size() const { return rank_; }
+  bool empty() const { return rank_ == 0; }
+  int64_t operator[](size_t i) const { return dims_[i]; }
+  int64_t& operator[](size_t i) { return dims_[i]; }
+  const int64_t* begin() const { return dims_.data(); }
+  const int64_t* end() const { return dims_.data() + rank_; }
+  int64_t* begin() { return dims_.data(); }
+  int64_t* end() { return dims_.data() + rank_; }
+  int64_t back() const { return dims_[rank_ - 1]; }
+  /// Appends a dim; throws ShapeError past kMaxRank.
+  void push_back(int64_t d);
+  /// Product of the dims (1 for a 0-d shape).
+  int64_t numel() const {
+    int64_t n = 1;
+    for (size_t i = 0; i < rank_; ++i) n *= dims_[i];
+    return n;
+  }
+  friend bool operator==(const Shape& a, const Shape& b) {
+    return a.rank_ == b.rank_ && std::equal(a.begin(), a.end(), b.begin());
+  }
+  /// "(2, 3)", the way errors print shapes.
+  std::string str() const;
+
+ private:
+  std::array<int64_t, kMaxRank> dims_{};
+  size_t rank_ = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const Shape& s);
+
+}  // namespace ad

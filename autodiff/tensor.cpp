@@ -1,0 +1,206 @@
+#include "autodiff/tensor.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ostream>
+
+#include "autodiff/allocator.hpp"
+#include "autodiff/detail/kernels.hpp"
+#include "autodiff/function.hpp"
+#include "autodiff/ops.hpp"
+
+namespace ad {
+
+namespace detail {
+
+void assert_fail(const char* cond, const char* file, int line) {
+  std::fprintf(stderr, "tapegrad internal error: %s failed at %s:%d\n", cond, file, line);
+  std::abort();
+}
+
+// The header and the elements share one block: the elements start 64 bytes in, aligned.
+Ref<Storage> Storage::create(size_t bytes) {
+  void* block = allocate(bytes + 64);
+  auto* s = new (block) Storage();
+  s->bytes = bytes;
+  s->data = static_cast<char*>(block) + 64;
+  return Ref<Storage>(s);
+}
+
+void release_last(Storage* s) {
+  size_t bytes = s->bytes;
+  s->~Storage();
+  deallocate(s, bytes + 64);
+}
+
+TensorImpl::TensorImpl() = default;
+TensorImpl::~TensorImpl() = default;
+void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
+void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
+void release_last(TensorImpl* t) { delete t; }
+
+}  // namespace detail
+
+const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
+
+void Shape::push_back(int64_t d) {
+  if (rank_ == kMaxRank) throw ShapeError(fmt::format("shape: at most {} dims are supported", kMaxRank));
+  dims_[rank_++] = d;
+}
+
+std::string Shape::str() const {
+  std::string s = "(";
+  for (size_t i = 0; i < rank_; ++i) s += (i ? ", " : "") + std::to_string(dims_[i]);
+  if (rank_ == 1) s += ",";
+  return s + ")";
+}
+
+std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.str(); }
+
+detail::TensorImpl* Tensor::impl() const {
+  if (!impl_) throw UsageError("tensor: this Tensor is undefined (default-constructed or moved from)");
+  return impl_.get();
+}
+
+int64_t Tensor::size(int64_t d) const {
+  const int64_t r = dim();
+  if (d < -r || d >= r) throw ShapeError(fmt::format("size: dim {} is out of range for a {}-d tensor {}", d, r, shape().str()));
+  return shape()[static_cast<size_t>(d < 0 ? d + r : d)];
+}
+
+double Tensor::item() const {
+  if (numel() != 1)
+    throw ShapeError(fmt::format("item: the tensor is {} with {} elements; item() needs exactly one", shape().str(), numel()));
+  return detail::dispatch(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(raw_data())); });
+}
+
+std::vector<double> Tensor::to_vector() const {
+  std::vector<double> v(static_cast<size_t>(numel()));
+  detail::dispatch(dtype(), [&](auto tag) {
+    const auto* p = static_cast<const decltype(tag)*>(raw_data());
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(p[i]);
+  });
+  return v;
+}
+
+Tensor Tensor::to(DType target) const {
+  if (dtype() == target) return *this;
+  Tensor out = empty(shape(), target);
+  detail::dispatch(dtype(), [&](auto from) {
+    detail::dispatch(target, [&](auto to) {
+      const auto* src = static_cast<const decltype(from)*>(raw_data());
+      auto* dst = static_cast<decltype(to)*>(out.raw_data());
+      for (int64_t i = 0; i < numel(); ++i) dst[i] = static_cast<decltype(to)>(src[i]);
+    });
+  });
+  const DType source = dtype();
+  return record_op("to", "dX = dY converted back to X's dtype", {*this}, out,
+                   [source](BackwardContext& c) { c.add(0, c.grad().to(source)); });
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype());
+  std::memcpy(out.raw_data(), raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+  return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  detail::check_defined("copy_", src);
+  if (dtype() != src.dtype())
+    throw DTypeError(fmt::format("copy_: source is {} but the destination is {}", dtype_name(src.dtype()), dtype_name(dtype())));
+  if (is_grad_enabled() && requires_grad() && is_leaf())
+    throw UsageError("copy_: a leaf that requires grad cannot be overwritten while recording; do it under ad::NoGradGuard");
+  if (src.shape() == shape()) {
+    if (src.raw_data() != raw_data())
+      std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+    return *this;
+  }
+  Tensor b = broadcast_to(src.detach(), shape());
+  std::memcpy(raw_data(), b.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+  return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+  detail::dispatch(dtype(), [&](auto tag) {
+    auto* p = static_cast<decltype(tag)*>(raw_data());
+    for (int64_t i = 0; i < numel(); ++i) p[i] = static_cast<decltype(tag)>(value);
+  });
+  return *this;
+}
+
+Tensor Tensor::detach() const {
+  detail::Ref<detail::TensorImpl> impl(new detail::TensorImpl());
+  impl->dtype = dtype();
+  impl->shape = shape();
+  impl->storage = impl_->storage;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::T() const { return transpose(*this); }
+
+Tensor& Tensor::requires_grad_(bool enable) {
+  if (!is_leaf() && !enable)
+    throw UsageError(fmt::format("requires_grad_: '{}' output {} is not a leaf; use detach() instead", op_name(), shape().str()));
+  impl()->requires_grad = enable;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return impl()->grad ? Tensor(impl()->grad) : Tensor(); }
+
+void Tensor::set_grad(const Tensor& g) {
+  if (g.defined() && !(g.shape() == shape() && g.dtype() == dtype()))
+    throw ShapeError(fmt::format("set_grad: gradient is {} {} but the tensor is {} {}", g.shape().str(),
+                                 dtype_name(g.dtype()), shape().str(), dtype_name(dtype())));
+  impl()->grad = g.defined() ? g.ref() : detail::Ref<detail::TensorImpl>();
+}
+
+void Tensor::zero_grad() { impl()->grad.reset(); }
+
+const char* Tensor::op_name() const { return impl()->grad_fn ? impl()->grad_fn->name : "leaf"; }
+
+namespace {
+template <class T>
+void check_data_type(const Tensor& t) {
+  constexpr DType want = std::is_same_v<T, float> ? DType::f32 : DType::f64;
+  if (t.dtype() != want)
+    throw DTypeError(fmt::format("data<{}>: the tensor is {}", dtype_name(want), dtype_name(t.dtype())));
+}
+}  // namespace
+
+template <>
+float* Tensor::data<float>() {
+  check_data_type<float>(*this);
+  return static_cast<float*>(raw_data());
+}
+template <>
+double* Tensor::data<double>() {
+  check_data_type<double>(*this);
+  return static_cast<double*>(raw_data());
+}
+template <>
+const float* Tensor::data<float>() const {
+  check_data_type<float>(*this);
+  return static_cast<const float*>(raw_data());
+}
+template <>
+const double* Tensor::data<double>() const {
+  check_data_type<double>(*this);
+  return static_cast<const double*>(raw_data());
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  if (!t.defined()) return os << "Tensor(undefined)";
+  os << "Tensor(shape=" << t.shape().str() << ", dtype=" << dtype_name(t.dtype());
+  if (t.requires_grad()) os << ", op=" << t.op_name();
+  os << ", [";
+  auto v = t.to_vector();
+  const size_t shown = std::min<size_t>(v.size(), 12);
+  for (size_t i = 0; i < shown; ++i) os << (i ? ", " : "") << fmt::format("{:.6g}", v[i]);
+  if (shown < v.size()) os << ", … " << v.size() - shown << " more";
+  return os << "])";
+}
+
+}  // namespace ad

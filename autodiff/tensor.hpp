@@ -1,0 +1,115 @@
+// ad::Tensor: a cheap handle to shared, contiguous, row-major storage of float32 or float64,
+// plus the factories that make tensors.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "autodiff/detail/impl.hpp"
+#include "autodiff/error.hpp"
+#include "autodiff/shape.hpp"
+
+namespace ad {
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(detail::Ref<detail::TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  /// False for a default-constructed handle.
+  bool defined() const { return static_cast<bool>(impl_); }
+  const Shape& shape() const { return impl()->shape; }
+  int64_t dim() const { return static_cast<int64_t>(impl()->shape.size()); }
+  int64_t numel() const { return impl()->shape.numel(); }
+  DType dtype() const { return impl()->dtype; }
+  /// Size of dim `d` (negative counts from the end).
+  int64_t size(int64_t d) const;
+
+  /// The single value of a one-element tensor, as double.
+  double item() const;
+  /// All values in row-major order, as double.
+  std::vector<double> to_vector() const;
+  /// A copy converted to `dtype` (the same tensor when it already has it). Differentiable.
+  Tensor to(DType dtype) const;
+  /// A differentiable copy with its own storage.
+  Tensor clone() const;
+  /// Overwrites the values in place from `src` (same shape, or broadcastable to it). Not recorded.
+  Tensor& copy_(const Tensor& src);
+  /// Fills every element with `value` in place. Not recorded.
+  Tensor& fill_(double value);
+  /// The same storage, cut from the graph: requires no gradient.
+  Tensor detach() const;
+  /// The transpose of a 2-D tensor (see ad::transpose).
+  Tensor T() const;
+
+  /// Marks a leaf as needing its gradient (or not); returns *this.
+  Tensor& requires_grad_(bool enable = true);
+  bool requires_grad() const { return impl()->requires_grad; }
+  /// A leaf is a tensor the user made, not the output of a recorded op.
+  bool is_leaf() const { return !impl()->grad_fn; }
+  /// The accumulated gradient of a leaf; undefined until a backward pass reaches it.
+  Tensor grad() const;
+  /// Replaces the accumulated gradient (undefined clears it).
+  void set_grad(const Tensor& g);
+  /// Clears the accumulated gradient.
+  void zero_grad();
+  /// Backpropagates from this tensor. A non-scalar needs a `seed` of its shape (dJ/dthis).
+  /// The recorded graph is freed afterwards unless `retain_graph`.
+  void backward(const Tensor& seed = Tensor(), bool retain_graph = false) const;
+  /// Name of the op that produced this tensor ("leaf" for leaves).
+  const char* op_name() const;
+
+  /// Raw typed element access for users' own kernels; throws DTypeError when T is not the dtype.
+  template <class T>
+  T* data();
+  template <class T>
+  const T* data() const;
+  void* raw_data() const { return impl()->data(); }
+
+  detail::TensorImpl* impl() const;
+  const detail::Ref<detail::TensorImpl>& ref() const { return impl_; }
+
+ private:
+  detail::Ref<detail::TensorImpl> impl_;
+};
+
+/// Prints shape, dtype and values (like PyTorch's repr, abbreviated for big tensors).
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// ---- factories -------------------------------------------------------------------------
+/// A tensor of `shape` from row-major `values`; throws ShapeError when the counts differ.
+Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype = DType::f32);
+/// A 0-d tensor.
+Tensor scalar(double value, DType dtype = DType::f32);
+Tensor zeros(const Shape& shape, DType dtype = DType::f32);
+Tensor ones(const Shape& shape, DType dtype = DType::f32);
+Tensor full(const Shape& shape, double value, DType dtype = DType::f32);
+/// Standard normal samples from this thread's generator.
+Tensor randn(const Shape& shape, DType dtype = DType::f32);
+/// Uniform samples in [0, 1) from this thread's generator.
+Tensor rand(const Shape& shape, DType dtype = DType::f32);
+/// An uninitialized tensor (for kernels that write every element).
+Tensor empty(const Shape& shape, DType dtype = DType::f32);
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+/// Seeds this thread's generator: the same seed gives the same randn()/rand() draws.
+void manual_seed(uint64_t seed);
+/// A uniform 64-bit draw from this thread's generator (for shuffles and dropout masks).
+uint64_t random_u64();
+
+/// Threads used by BLAS and parallel loops.
+void set_num_threads(int n);
+int get_num_threads();
+
+template <>
+float* Tensor::data<float>();
+template <>
+double* Tensor::data<double>();
+template <>
+const float* Tensor::data<float>() const;
+template <>
+const double* Tensor::data<double>() const;
+
+}  // namespace ad
