@@ -1,0 +1,73 @@
+#include "nn/data.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "autodiff/autodiff.hpp"
+#include "nn/detail/dispatch.hpp"
+
+namespace ad::nn {
+
+Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index) {
+  if (A.dim() != 2) throw ShapeError(fmt::format("gather_columns: A is {}; it must be 2-D (n, m)", A.shape().str()));
+  const int64_t rows = A.size(0), m = A.size(1), k = static_cast<int64_t>(index.size());
+  Tensor out = empty({rows, k}, A.dtype());
+  detail::with_dtype(A.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = detail::ptr<T>(A);
+    T* o = detail::ptr<T>(out);
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t c = index[static_cast<size_t>(j)];
+      if (c < 0 || c >= m) throw ValueError(fmt::format("gather_columns: column {} is outside [0, {})", c, m));
+      for (int64_t r = 0; r < rows; ++r) o[r * k + j] = a[r * m + c];
+    }
+  });
+  return out;
+}
+
+MiniBatches::MiniBatches(Tensor X, Tensor Y, int64_t batch_size, bool shuffle)
+    : X_(std::move(X)), Y_(std::move(Y)), batch_size_(batch_size), shuffle_(shuffle) {
+  if (!X_.defined() || X_.dim() != 2)
+    throw ShapeError("MiniBatches: X must be a 2-D (n[0], m) tensor, samples as columns");
+  if (Y_.defined() && (Y_.dim() != 2 || Y_.size(1) != X_.size(1)))
+    throw ShapeError(fmt::format("MiniBatches: X is {} but Y is {}; Y must be (n[L], m) with the same m",
+                                 X_.shape().str(), Y_.shape().str()));
+  if (batch_size <= 0) throw ValueError(fmt::format("MiniBatches: batch_size = {} must be > 0", batch_size));
+  order_.resize(static_cast<size_t>(X_.size(1)));
+  std::iota(order_.begin(), order_.end(), int64_t{0});
+  if (shuffle_) this->shuffle();
+}
+
+void MiniBatches::shuffle() {
+  if (!shuffle_) return;
+  // Fisher–Yates from the tape's generator, so the permutation follows ad::manual_seed.
+  for (size_t i = order_.size(); i > 1; --i) {
+    const auto j = static_cast<size_t>(random_u64() % i);
+    std::swap(order_[i - 1], order_[j]);
+  }
+}
+
+size_t MiniBatches::size() const {
+  const auto b = static_cast<size_t>(batch_size_);
+  return (order_.size() + b - 1) / b;
+}
+
+Batch MiniBatches::operator[](size_t k) const {
+  if (k >= size()) throw ValueError(fmt::format("MiniBatches: batch {} of {}", k, size()));
+  const size_t first = k * static_cast<size_t>(batch_size_);
+  const size_t last = std::min(order_.size(), first + static_cast<size_t>(batch_size_));
+  const std::vector<int64_t> cols(order_.begin() + static_cast<std::ptrdiff_t>(first),
+                                  order_.begin() + static_cast<std::ptrdiff_t>(last));
+  return {gather_columns(X_, cols), Y_.defined() ? gather_columns(Y_, cols) : Tensor()};
+}
+
+std::vector<Batch> random_mini_batches(const Tensor& X, const Tensor& Y, int64_t batch_size) {
+  MiniBatches batches(X, Y, batch_size, true);
+  std::vector<Batch> out;
+  for (const Batch& b : batches) out.push_back(b);
+  return out;
+}
+
+}  // namespace ad::nn

@@ -1,0 +1,69 @@
+// Mini-batches over (X, Y) in column layout: X is (n[0], m), Y is (n[L], m), and a batch is
+// the same columns of both.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+
+namespace ad::nn {
+
+struct Batch {
+  Tensor X;  ///< (n[0], batch columns)
+  Tensor Y;  ///< (n[L], batch columns); undefined when the iterator was built without Y
+};
+
+/// The columns `index` of a 2-D tensor, copied (data, not recorded).
+Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index);
+
+/// ⌈m / batch_size⌉ batches of consecutive columns in the current order; the last one keeps
+/// the remainder. With shuffling, the order is a permutation drawn from this thread's
+/// generator (ad::manual_seed makes it repeatable): at construction and at every shuffle().
+///
+///   nn::MiniBatches batches(X, Y, 64);
+///   for (int epoch = 0; epoch < 10; ++epoch, batches.shuffle())
+///     for (const nn::Batch& b : batches) { … b.X, b.Y … }
+class MiniBatches {
+ public:
+  MiniBatches(Tensor X, Tensor Y, int64_t batch_size, bool shuffle = true);
+
+  /// Draws a new column order (call once per epoch).
+  void shuffle();
+  /// Number of batches.
+  size_t size() const;
+  /// Batch k in the current order.
+  Batch operator[](size_t k) const;
+  /// The current column order (a permutation of 0 … m−1).
+  const std::vector<int64_t>& order() const { return order_; }
+
+  class iterator {
+   public:
+    iterator(const MiniBatches* owner, size_t k) : owner_(owner), k_(k) {}
+    Batch operator*() const { return (*owner_)[k_]; }
+    iterator& operator++() {
+      ++k_;
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return k_ == o.k_; }
+    bool operator!=(const iterator& o) const { return k_ != o.k_; }
+
+   private:
+    const MiniBatches* owner_;
+    size_t k_;
+  };
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, size()}; }
+
+ private:
+  Tensor X_, Y_;
+  int64_t batch_size_;
+  bool shuffle_;
+  std::vector<int64_t> order_;
+};
+
+/// The course's random_mini_batches: every batch of one shuffled epoch, as a list.
+std::vector<Batch> random_mini_batches(const Tensor& X, const Tensor& Y, int64_t batch_size);
+
+}  // namespace ad::nn

@@ -1,0 +1,67 @@
+// Module: the base of every layer and network. A module owns parameters (leaf tensors that
+// require gradients), may hold submodules, and maps A[l-1] to A[l] in forward().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autodiff/autodiff.hpp"
+
+namespace ad::nn {
+
+/// A parameter as seen by a module: its name in the notation ("W1") and the handle itself,
+/// by reference so that to(DType) can replace it.
+using ParameterVisitor = std::function<void(const std::string& name, Tensor& param)>;
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  // Copies share parameters (tensors are handles), like copying a torch::nn::ModuleHolder.
+  Module(const Module&) = default;
+  Module& operator=(const Module&) = default;
+  Module(Module&&) = default;
+  Module& operator=(Module&&) = default;
+
+  /// A[l] from A[l-1]; both (n, m) with the samples as columns.
+  virtual Tensor forward(const Tensor& x) = 0;
+  Tensor operator()(const Tensor& x) { return forward(x); }
+  /// Short name for summaries and errors ("Linear", "ReLU", …).
+  virtual std::string name() const = 0;
+
+  /// Calls visit(name, param) for every parameter, in order (a module's own, then its
+  /// submodules'). Modules with parameters override this.
+  virtual void visit_parameters(const ParameterVisitor& visit);
+  /// Direct submodules, in order.
+  virtual std::vector<std::shared_ptr<Module>> children() const { return {}; }
+  /// Numbers the dense layers l = 1, 2, … (so parameters are named W1, b1, …); `layer` is the
+  /// last number used. Containers renumber their children when they grow.
+  virtual void number_layers(int& layer);
+
+  /// Every parameter, in named_parameters() order (handles: updates reach the module).
+  std::vector<Tensor> parameters();
+  /// (name, parameter) pairs in order: W1, b1, W2, b2, … for a Sequential of Linear layers.
+  std::vector<std::pair<std::string, Tensor>> named_parameters();
+  /// Total number of parameter entries.
+  int64_t parameter_count();
+
+  /// Training mode (dropout active) for this module and every submodule.
+  void train(bool on = true);
+  /// Evaluation mode: train(false).
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  /// Clears the gradient of every parameter.
+  void zero_grad();
+  /// Converts every parameter to `dtype` (new leaves that require grad). Create optimizers
+  /// after this: they hold the parameter handles.
+  Module& to(DType dtype);
+
+ private:
+  bool training_ = true;
+};
+
+}  // namespace ad::nn

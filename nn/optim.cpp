@@ -1,0 +1,146 @@
+#include "nn/optim.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "autodiff/autodiff.hpp"
+#include "nn/detail/dispatch.hpp"
+
+namespace ad::optim {
+
+namespace {
+
+using nn::detail::ptr;
+using nn::detail::with_dtype;
+
+void check_lr(const char* who, double lr) {
+  if (!(lr >= 0.0 && std::isfinite(lr)))
+    throw ValueError(fmt::format("{}: learning rate {} must be finite and ≥ 0", who, lr));
+}
+
+void check_unit(const char* who, const char* what, double v) {
+  if (!(v >= 0.0 && v < 1.0)) throw ValueError(fmt::format("{}: {} = {} must be in [0, 1)", who, what, v));
+}
+
+// Calls f(i, p, g, n) with typed pointers for every parameter that has a gradient.
+template <class F>
+void for_each_with_grad(const std::vector<Tensor>& params, F f) {
+  NoGradGuard no_grad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor& p = params[i];
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    with_dtype(p.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      f(i, ptr<T>(p), static_cast<const T*>(ptr<T>(g)), p.numel());
+    });
+  }
+}
+
+}  // namespace
+
+Optimizer::Optimizer(std::vector<Tensor> params, double lr, const char* who) : params_(std::move(params)), lr_(lr) {
+  check_lr(who, lr);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i];
+    if (!p.defined()) throw UsageError(fmt::format("{}: parameter {} is undefined", who, i));
+    if (!p.requires_grad() || !p.is_leaf())
+      throw UsageError(fmt::format("{}: parameter {} {} is not a leaf that requires grad; call requires_grad_()",
+                                   who, i, p.shape().str()));
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (Tensor& p : params_) p.zero_grad();
+}
+
+void Optimizer::set_learning_rate(double lr) {
+  check_lr(name().c_str(), lr);
+  lr_ = lr;
+}
+
+void Optimizer::set_steps(int64_t t) {
+  if (t < 0) throw ValueError(fmt::format("{}: step count {} must be ≥ 0", name(), t));
+  t_ = t;
+}
+
+size_t Optimizer::add_slot(const std::string& slot) {
+  const size_t first = state_.size();
+  for (size_t i = 0; i < params_.size(); ++i) state_.push_back({slot, i, zeros_like(params_[i])});
+  return first;
+}
+
+SGD::SGD(std::vector<Tensor> params, double lr, SGDOptions options)
+    : Optimizer(std::move(params), lr, "SGD"), opt_(options) {
+  check_unit("SGD", "momentum", opt_.momentum);
+  if (opt_.weight_decay < 0) throw ValueError(fmt::format("SGD: weight_decay = {} must be ≥ 0", opt_.weight_decay));
+  if (opt_.momentum > 0) velocity_ = add_slot("velocity");
+}
+
+void SGD::step() {
+  ++t_;
+  const double lr = lr_, mu = opt_.momentum, wd = opt_.weight_decay;
+  for_each_with_grad(params_, [&](size_t i, auto* p, const auto* g, int64_t n) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    T* v = mu > 0 ? ptr<T>(buffer(velocity_, i)) : nullptr;
+    for (int64_t k = 0; k < n; ++k) {
+      T d = g[k] + static_cast<T>(wd) * p[k];
+      if (v) d = v[k] = static_cast<T>(mu) * v[k] + d;
+      p[k] -= static_cast<T>(lr) * d;
+    }
+  });
+}
+
+RMSprop::RMSprop(std::vector<Tensor> params, double lr, RMSpropOptions options)
+    : Optimizer(std::move(params), lr, "RMSprop"), opt_(options) {
+  check_unit("RMSprop", "alpha", opt_.alpha);
+  if (!(opt_.eps > 0)) throw ValueError(fmt::format("RMSprop: eps = {} must be > 0", opt_.eps));
+  square_avg_ = add_slot("square_avg");
+}
+
+void RMSprop::step() {
+  ++t_;
+  const double lr = lr_, a = opt_.alpha, eps = opt_.eps, wd = opt_.weight_decay;
+  for_each_with_grad(params_, [&](size_t i, auto* p, const auto* g, int64_t n) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    T* s = ptr<T>(buffer(square_avg_, i));
+    for (int64_t k = 0; k < n; ++k) {
+      const T d = g[k] + static_cast<T>(wd) * p[k];
+      s[k] = static_cast<T>(a) * s[k] + static_cast<T>(1 - a) * d * d;
+      p[k] -= static_cast<T>(lr) * d / (std::sqrt(s[k]) + static_cast<T>(eps));
+    }
+  });
+}
+
+Adam::Adam(std::vector<Tensor> params, double lr, AdamOptions options)
+    : Optimizer(std::move(params), lr, "Adam"), opt_(options) {
+  check_unit("Adam", "beta1", opt_.beta1);
+  check_unit("Adam", "beta2", opt_.beta2);
+  if (!(opt_.eps > 0)) throw ValueError(fmt::format("Adam: eps = {} must be > 0", opt_.eps));
+  m_ = add_slot("m");
+  v_ = add_slot("v");
+}
+
+void Adam::step() {
+  ++t_;
+  const double b1 = opt_.beta1, b2 = opt_.beta2, eps = opt_.eps, wd = opt_.weight_decay;
+  // p −= lr·m̂/(√v̂ + ε) with m̂ = m/c1, v̂ = v/c2, rearranged as (lr/c1)·m / (√v/√c2 + ε).
+  const double c1 = 1.0 - std::pow(b1, static_cast<double>(t_));
+  const double sqrt_c2 = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t_)));
+  const double step_size = lr_ / c1;
+  for_each_with_grad(params_, [&](size_t i, auto* p, const auto* g, int64_t n) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    T* m = ptr<T>(buffer(m_, i));
+    T* v = ptr<T>(buffer(v_, i));
+    for (int64_t k = 0; k < n; ++k) {
+      const T d = g[k] + static_cast<T>(wd) * p[k];
+      m[k] = static_cast<T>(b1) * m[k] + static_cast<T>(1 - b1) * d;
+      v[k] = static_cast<T>(b2) * v[k] + static_cast<T>(1 - b2) * d * d;
+      const T denom = std::sqrt(v[k]) / static_cast<T>(sqrt_c2) + static_cast<T>(eps);
+      p[k] -= static_cast<T>(step_size) * m[k] / denom;
+    }
+  });
+}
+
+}  // namespace ad::optim

@@ -1,0 +1,114 @@
+// Optimizers: after backward() has filled every parameter's grad(), step() updates the
+// parameters in place, without recording (W[l] := W[l] − α·dW[l] and its refinements).
+// Parameters with no gradient yet are skipped. Create an optimizer after Module::to(DType):
+// it holds the parameter handles and one state buffer per parameter and slot.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+
+namespace ad::optim {
+
+/// One state buffer: slot `slot` ("velocity", "m", "v", …) of parameter number `param`.
+struct StateEntry {
+  std::string slot;
+  size_t param = 0;
+  Tensor value;  ///< shares storage with the optimizer: copy_() into it restores the state
+};
+
+class Optimizer {
+ public:
+  /// Throws UsageError unless every parameter is a defined leaf that requires grad, and
+  /// ValueError for a negative or non-finite learning rate.
+  Optimizer(std::vector<Tensor> params, double lr, const char* who);
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  /// One update of every parameter that has a gradient.
+  virtual void step() = 0;
+  /// "sgd", "rmsprop" or "adam": the prefix of its keys in a saved file.
+  virtual std::string name() const = 0;
+  /// Clears every parameter's gradient (call before each backward: gradients accumulate).
+  void zero_grad();
+
+  double learning_rate() const { return lr_; }
+  void set_learning_rate(double lr);
+  const std::vector<Tensor>& params() const { return params_; }
+  /// Number of step() calls so far (t in Adam's bias correction).
+  int64_t steps() const { return t_; }
+  /// Restores the step count (when loading a saved state).
+  void set_steps(int64_t t);
+  /// Every state buffer, for saving and loading.
+  const std::vector<StateEntry>& state() const { return state_; }
+
+ protected:
+  /// Adds a zero buffer `slot` for every parameter; returns the index of the first one.
+  size_t add_slot(const std::string& slot);
+  Tensor& buffer(size_t first, size_t param) { return state_[first + param].value; }
+
+  std::vector<Tensor> params_;
+  double lr_;
+  int64_t t_ = 0;
+  std::vector<StateEntry> state_;
+};
+
+struct SGDOptions {
+  double momentum = 0.0;      ///< μ: v := μ·v + g, p := p − α·v (PyTorch's form, no dampening)
+  double weight_decay = 0.0;  ///< λ: g := g + λ·p (L2 penalty λ/2·‖p‖²)
+};
+
+/// Gradient descent p := p − α·g, the seed's update rule, with optional momentum.
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<Tensor> params, double lr, SGDOptions options = {});
+  void step() override;
+  std::string name() const override { return "sgd"; }
+
+ private:
+  SGDOptions opt_;
+  size_t velocity_ = 0;
+};
+
+struct RMSpropOptions {
+  double alpha = 0.99;  ///< decay of the running mean of g²
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+/// s := α·s + (1−α)·g²;  p := p − lr·g / (√s + ε)   (PyTorch's defaults and form).
+class RMSprop : public Optimizer {
+ public:
+  RMSprop(std::vector<Tensor> params, double lr = 0.01, RMSpropOptions options = {});
+  void step() override;
+  std::string name() const override { return "rmsprop"; }
+
+ private:
+  RMSpropOptions opt_;
+  size_t square_avg_ = 0;
+};
+
+struct AdamOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;  ///< L2 added to the gradient, as torch.optim.Adam
+};
+
+/// m := β1·m + (1−β1)·g;  v := β2·v + (1−β2)·g²;  m̂ = m/(1−β1ᵗ);  v̂ = v/(1−β2ᵗ);
+/// p := p − lr·m̂ / (√v̂ + ε). The first step moves each entry by about lr·sign(g).
+class Adam : public Optimizer {
+ public:
+  Adam(std::vector<Tensor> params, double lr = 1e-3, AdamOptions options = {});
+  void step() override;
+  std::string name() const override { return "adam"; }
+
+ private:
+  AdamOptions opt_;
+  size_t m_ = 0, v_ = 0;
+};
+
+}  // namespace ad::optim

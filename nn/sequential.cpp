@@ -1,0 +1,72 @@
+#include "nn/sequential.hpp"
+
+#include <fmt/format.h>
+
+#include "nn/activations.hpp"
+
+namespace ad::nn {
+
+Sequential& Sequential::add(std::shared_ptr<Module> module) {
+  if (!module) throw UsageError("Sequential::add: the module is null");
+  if (module.get() == this) throw UsageError("Sequential::add: a Sequential cannot contain itself");
+  layers_.push_back(std::move(module));
+  int layer = 0;
+  number_layers(layer);  // W1, b1, … over every dense layer, nested containers included
+  return *this;
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor a = x;
+  for (const auto& layer : layers_) a = layer->forward(a);
+  return a;
+}
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::Sigmoid: return "sigmoid";
+    case Activation::ReLU: return "relu";
+    case Activation::Tanh: return "tanh";
+    case Activation::LeakyReLU: return "leaky_relu";
+    case Activation::Softmax: return "softmax";
+    case Activation::Identity: return "identity";
+  }
+  return "?";
+}
+
+std::shared_ptr<Module> make_activation(Activation a) {
+  switch (a) {
+    case Activation::Sigmoid: return std::make_shared<Sigmoid>();
+    case Activation::ReLU: return std::make_shared<ReLU>();
+    case Activation::Tanh: return std::make_shared<Tanh>();
+    case Activation::LeakyReLU: return std::make_shared<LeakyReLU>();
+    case Activation::Softmax: return std::make_shared<Softmax>();
+    case Activation::Identity: return std::make_shared<Identity>();
+  }
+  throw ValueError("make_activation: unknown Activation value");
+}
+
+Init default_init(Activation hidden) {
+  return hidden == Activation::ReLU || hidden == Activation::LeakyReLU ? Init::He : Init::Xavier;
+}
+
+Sequential mlp(const std::vector<int64_t>& layer_dims, Activation hidden, Activation output) {
+  return mlp(layer_dims, hidden, output, default_init(hidden));
+}
+
+Sequential mlp(const std::vector<int64_t>& layer_dims, Activation hidden, Activation output, Init init,
+               DType dtype) {
+  if (layer_dims.size() < 2)
+    throw ValueError(fmt::format("mlp: layer_dims has {} entries; it needs n[0] and at least one layer, [n0, …, nL]",
+                                 layer_dims.size()));
+  for (size_t l = 0; l < layer_dims.size(); ++l)
+    if (layer_dims[l] <= 0) throw ValueError(fmt::format("mlp: n[{}] = {}; every layer size must be positive", l, layer_dims[l]));
+  Sequential net;
+  const size_t L = layer_dims.size() - 1;
+  for (size_t l = 1; l <= L; ++l) {
+    net.add(Linear(layer_dims[l - 1], layer_dims[l], init, dtype));
+    net.add(make_activation(l < L ? hidden : output));
+  }
+  return net;
+}
+
+}  // namespace ad::nn
