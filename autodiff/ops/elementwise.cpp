@@ -85,14 +85,15 @@ Tensor mul(const Tensor& a, const Tensor& b) {
                    });
 }
 
+// dB = −dZ ⊙ A / B² = −dZ ⊙ Z / B: the rule keeps B and the output, never A.
 Tensor div(const Tensor& a, const Tensor& b) {
   check_binary("div", a, b);
   Tensor out = map2("div", a, b, [](auto x, auto y) { return x / y; });
   if (!detail::should_record({&a, &b})) return out;
-  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [a, b](BackwardContext& c) {
+  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [b](BackwardContext& c) {
     if (c.needs(0)) c.add(0, c.grad() / b);
-    if (c.needs(1)) c.add(1, -c.grad() * a / (b * b));
-  });
+    if (c.needs(1)) c.add(1, -c.grad() * c.output() / b);
+  }, b.requires_grad());
 }
 
 // The gradient of min/max goes to the selected operand; on ties each gets half, as the
@@ -118,19 +119,55 @@ static Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b,
 Tensor minimum(const Tensor& a, const Tensor& b) { return select_extreme("minimum", a, b, false); }
 Tensor maximum(const Tensor& a, const Tensor& b) { return select_extreme("maximum", a, b, true); }
 
+// One pass over the output: the mask is read in its own dtype (no converted copy) and every
+// operand through its broadcast strides, the last dim being the inner loop.
+static Tensor where_kernel(const Tensor& mask, const Tensor& a, const Tensor& b, const Shape& shape) {
+  Tensor out = empty(shape, a.dtype());
+  const int64_t n = out.numel();
+  if (n == 0) return out;
+  const size_t rank = shape.size();
+  int64_t sm[Shape::kMaxRank], sa[Shape::kMaxRank], sb[Shape::kMaxRank], idx[Shape::kMaxRank] = {};
+  detail::broadcast_strides(mask.shape(), shape, sm);
+  detail::broadcast_strides(a.shape(), shape, sa);
+  detail::broadcast_strides(b.shape(), shape, sb);
+  const int64_t inner = rank ? shape[rank - 1] : 1;
+  const int64_t im = rank ? sm[rank - 1] : 0, ia = rank ? sa[rank - 1] : 0, ib = rank ? sb[rank - 1] : 0;
+  detail::dispatch(mask.dtype(), [&](auto mtag) {
+    detail::dispatch(a.dtype(), [&](auto tag) {
+      using M = decltype(mtag);
+      using T = decltype(tag);
+      const M* m = static_cast<const M*>(mask.raw_data());
+      const T* x = static_cast<const T*>(a.raw_data());
+      const T* y = static_cast<const T*>(b.raw_data());
+      T* o = static_cast<T*>(out.raw_data());
+      int64_t om = 0, oa = 0, ob = 0;
+      for (int64_t base = 0; base < n; base += inner) {
+        for (int64_t j = 0; j < inner; ++j) o[base + j] = m[om + j * im] != M(0) ? x[oa + j * ia] : y[ob + j * ib];
+        for (size_t d = rank - 1; rank > 0 && d-- > 0;) {  // advance the outer counter
+          om += sm[d], oa += sa[d], ob += sb[d];
+          if (++idx[d] < shape[d]) break;
+          om -= sm[d] * shape[d], oa -= sa[d] * shape[d], ob -= sb[d] * shape[d];
+          idx[d] = 0;
+        }
+      }
+    });
+  });
+  return out;
+}
+
+// The rule routes dZ with where itself, so it stays differentiable in dZ (create_graph).
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   check_binary("where", a, b);
   detail::check_defined("where", mask);
-  const Shape ab = detail::broadcast_shapes("where", a.shape(), b.shape());
-  const Shape shape = detail::broadcast_shapes("where", mask.shape(), ab);
-  Tensor m = (mask.dtype() == a.dtype() ? mask : mask.to(a.dtype())).detach();
-  m = map2("where", broadcast_to(m, shape), zeros({}, a.dtype()), [](auto x, auto) { return decltype(x)(x != 0); });
-  Tensor out = map2("where", m, a, [](auto mv, auto x) { return mv * x; });
-  Tensor rest = map2("where", 1.0 - m, b, [](auto mv, auto y) { return mv * y; });
-  out = map2("where", out, rest, [](auto x, auto y) { return x + y; });
+  const Shape ab = a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes("where", a.shape(), b.shape());
+  const Shape shape = mask.shape() == ab ? ab : detail::broadcast_shapes("where", mask.shape(), ab);
+  Tensor m = mask.detach();
+  Tensor out = where_kernel(m, a, b, shape);
+  if (!detail::should_record({&a, &b})) return out;
   return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m](BackwardContext& c) {
-    if (c.needs(0)) c.add(0, c.grad() * m);
-    if (c.needs(1)) c.add(1, c.grad() * (1.0 - m));
+    Tensor zero = zeros({}, c.grad().dtype());
+    if (c.needs(0)) c.add(0, where(m, c.grad(), zero));
+    if (c.needs(1)) c.add(1, where(m, zero, c.grad()));
   });
 }
 

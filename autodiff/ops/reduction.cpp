@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <vector>
+
 #include "autodiff/detail/kernels.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/ops/dims.hpp"
 
 namespace ad {
 
@@ -29,6 +33,17 @@ Shape dropdim_shape(const Shape& s, int64_t dim) {
   for (size_t i = 0; i < s.size(); ++i)
     if (static_cast<int64_t>(i) != dim) out.push_back(s[i]);
   return out;
+}
+
+DimSplit split_at(const Shape& s, int64_t dim) {
+  DimSplit r;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const int64_t d = s[i];
+    if (static_cast<int64_t>(i) < dim) r.outer *= d;
+    else if (static_cast<int64_t>(i) == dim) r.n = d;
+    else r.inner *= d;
+  }
+  return r;
 }
 
 // Sums x down to `target` (x's shape with some dims 1, or fewer leading dims), not recorded.
@@ -72,6 +87,121 @@ Tensor sum_to_kernel(const Tensor& x, const Shape& target) {
     }
   });
   return out;
+}
+
+
+// The maximum over the middle axis of every (outer, inner) lane, and the first index where it
+// sits (a NaN wins, so it propagates like in every other op). Rows of `inner` contiguous
+// elements are the inner loop, so reducing dim 0 of an (n, m) tensor reads memory in order.
+// `best` gets outer·inner values; `where`, when not null, the indices as values of T.
+template <class T>
+void max_lanes(const T* p, DimSplit s, T* best, T* where) {
+  for (int64_t o = 0; o < s.outer; ++o) {
+    const T* base = p + o * s.n * s.inner;
+    T* b = best + o * s.inner;
+    T* w = where ? where + o * s.inner : nullptr;
+    for (int64_t i = 0; i < s.inner; ++i) b[i] = base[i];
+    if (w)
+      for (int64_t i = 0; i < s.inner; ++i) w[i] = T(0);
+    for (int64_t k = 1; k < s.n; ++k) {
+      const T* row = base + k * s.inner;
+      for (int64_t i = 0; i < s.inner; ++i) {
+        if (row[i] > b[i] || (std::isnan(row[i]) && !std::isnan(b[i]))) {
+          b[i] = row[i];
+          if (w) w[i] = static_cast<T>(k);
+        }
+      }
+    }
+  }
+}
+
+// softmax or log softmax over the middle axis, stable: with M the lane's maximum,
+// softmax = e^{x−M} / Σ e^{x−M} and log softmax = x − M − log Σ e^{x−M}; every exponent is ≤ 0,
+// so nothing overflows, and the sum is at least 1, so the log is finite.
+template <class T>
+void softmax_lanes(const T* p, T* out, DimSplit s, bool log_form) {
+  thread_local std::vector<T> max_buf;
+  thread_local std::vector<double> sum_buf;
+  max_buf.resize(static_cast<size_t>(s.inner));
+  sum_buf.resize(static_cast<size_t>(s.inner));
+  T* mx = max_buf.data();
+  double* sum = sum_buf.data();
+  for (int64_t o = 0; o < s.outer; ++o) {
+    const T* base = p + o * s.n * s.inner;
+    T* obase = out + o * s.n * s.inner;
+    max_lanes(base, DimSplit{1, s.n, s.inner}, mx, static_cast<T*>(nullptr));
+    for (int64_t i = 0; i < s.inner; ++i) sum[i] = 0.0;
+    for (int64_t k = 0; k < s.n; ++k) {
+      const T* row = base + k * s.inner;
+      T* orow = obase + k * s.inner;
+      for (int64_t i = 0; i < s.inner; ++i) {
+        const T e = std::exp(row[i] - mx[i]);
+        sum[i] += e;
+        orow[i] = e;
+      }
+    }
+    for (int64_t i = 0; i < s.inner; ++i) sum[i] = log_form ? static_cast<double>(mx[i]) + std::log(sum[i]) : 1.0 / sum[i];
+    for (int64_t k = 0; k < s.n; ++k) {
+      const T* row = base + k * s.inner;
+      T* orow = obase + k * s.inner;
+      if (log_form)
+        for (int64_t i = 0; i < s.inner; ++i) orow[i] = static_cast<T>(row[i] - sum[i]);
+      else
+        for (int64_t i = 0; i < s.inner; ++i) orow[i] = static_cast<T>(orow[i] * sum[i]);
+    }
+  }
+}
+
+// The (outer, inner) lanes of x reduced over dim d: the maximum, or the argmax as values.
+Tensor max_kernel(const Tensor& x, int64_t d, bool want_index) {
+  const DimSplit s = split_at(x.shape(), d);
+  Tensor out = empty(keepdim_shape(x.shape(), d), x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = static_cast<const T*>(x.raw_data());
+    T* o = static_cast<T*>(out.raw_data());
+    if (!want_index) {
+      max_lanes(p, s, o, static_cast<T*>(nullptr));
+      return;
+    }
+    std::vector<T> best(static_cast<size_t>(s.outer * s.inner));
+    max_lanes(p, s, best.data(), o);
+  });
+  return out;
+}
+
+// 1 where x holds the (first) maximum of its lane over dim d, 0 elsewhere.
+Tensor argmax_mask(const Tensor& x, int64_t d) {
+  const DimSplit s = split_at(x.shape(), d);
+  Tensor idx = max_kernel(x, d, true);
+  Tensor mask = empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* w = static_cast<const T*>(idx.raw_data());
+    T* m = static_cast<T*>(mask.raw_data());
+    for (int64_t o = 0; o < s.outer; ++o)
+      for (int64_t k = 0; k < s.n; ++k)
+        for (int64_t i = 0; i < s.inner; ++i)
+          m[(o * s.n + k) * s.inner + i] = T(static_cast<int64_t>(w[o * s.inner + i]) == k);
+  });
+  return mask;
+}
+
+Tensor softmax_kernel(const Tensor& x, int64_t d, bool log_form) {
+  Tensor out = empty(x.shape(), x.dtype());
+  if (x.numel() == 0) return out;
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    softmax_lanes(static_cast<const T*>(x.raw_data()), static_cast<T*>(out.raw_data()), split_at(x.shape(), d),
+                  log_form);
+  });
+  return out;
+}
+
+// Throws unless dim d of x has at least one entry (a maximum needs one).
+void check_nonempty_dim(const char* op, const Tensor& x, int64_t d) {
+  if (x.shape()[static_cast<size_t>(d)] == 0)
+    throw ShapeError(fmt::format("{}: dim {} of {} is empty; there is no maximum", op, d, x.shape().str()));
 }
 
 }  // namespace detail
@@ -132,6 +262,49 @@ Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
                    [xs = x.shape(), kept, inv_n](BackwardContext& c) {
                      c.add(0, broadcast_to(reshape(c.grad(), kept) * inv_n, xs));
                    });
+}
+
+Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
+  detail::check_defined("max", x);
+  const int64_t d = normalize_dim("max", x, dim);
+  detail::check_nonempty_dim("max", x, d);
+  const Shape kept = detail::keepdim_shape(x.shape(), d);
+  Tensor out = detail::max_kernel(x, d, false);
+  if (!keepdim) out = reshape(out, detail::dropdim_shape(x.shape(), d));
+  // The 0/1 mask of the maxima is rebuilt from x when backward runs, not kept from forward.
+  return record_op("max", "dX = dY at the first maximum of each lane, 0 elsewhere", {x}, out,
+                   [xv = x.detach(), d, kept](BackwardContext& c) {
+                     c.add(0, reshape(c.grad(), kept) * detail::argmax_mask(xv, d));
+                   });
+}
+
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  detail::check_defined("argmax", x);
+  const int64_t d = normalize_dim("argmax", x, dim);
+  detail::check_nonempty_dim("argmax", x, d);
+  Tensor out = detail::max_kernel(x, d, true);
+  return keepdim ? out : reshape(out, detail::dropdim_shape(x.shape(), d));
+}
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  detail::check_defined("softmax", x);
+  const int64_t d = normalize_dim("softmax", x, dim);
+  Tensor y = detail::softmax_kernel(x, d, false);
+  // The Jacobian diag(y) − y yᵀ applied to dY, lane by lane.
+  return record_op("softmax", "dX = Y ⊙ (dY − Σ_dim dY ⊙ Y)", {x}, y, [d](BackwardContext& c) {
+    Tensor s = c.output();
+    c.add(0, s * (c.grad() - sum(c.grad() * s, d, true)));
+  }, true);
+}
+
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  detail::check_defined("log_softmax", x);
+  const int64_t d = normalize_dim("log_softmax", x, dim);
+  Tensor y = detail::softmax_kernel(x, d, true);
+  // softmax(X) = e^Y, read from the saved output rather than recomputed from X.
+  return record_op("log_softmax", "dX = dY − softmax(X) ⊙ Σ_dim dY", {x}, y, [d](BackwardContext& c) {
+    c.add(0, c.grad() - exp(c.output()) * sum(c.grad(), d, true));
+  }, true);
 }
 
 }  // namespace ad

@@ -7,8 +7,82 @@
 #include "autodiff/detail/kernels.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/ops/dims.hpp"
 
 namespace ad {
+namespace {
+
+using detail::DimSplit;
+
+// x repeated along its broadcast dims into a new tensor of `shape` (already checked).
+Tensor broadcast_kernel(const Tensor& x, const Shape& shape) {
+  Tensor out = empty(shape, x.dtype());
+  const int64_t n = out.numel();
+  if (n == 0) return out;
+  detail::dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = static_cast<const T*>(x.raw_data());
+    T* o = static_cast<T*>(out.raw_data());
+    const size_t rank = shape.size();
+    int64_t sx[Shape::kMaxRank], idx[Shape::kMaxRank] = {};
+    detail::broadcast_strides(x.shape(), shape, sx);
+    const int64_t inner = shape[rank - 1], ix = sx[rank - 1];
+    int64_t off = 0;
+    for (int64_t base = 0; base < n; base += inner) {
+      for (int64_t j = 0; j < inner; ++j) o[base + j] = p[off + j * ix];
+      for (size_t d = rank - 1; d-- > 0;) {  // advance the outer counter
+        off += sx[d];
+        if (++idx[d] < shape[d]) break;
+        off -= sx[d] * shape[d];
+        idx[d] = 0;
+      }
+    }
+  });
+  return out;
+}
+
+// g padded with `before` and `after` zeros along dim d: the gradient of a slice, written with
+// concat so that it is itself differentiable (concat's gradient is a slice again).
+Tensor pad_dim(const Tensor& g, int64_t d, int64_t before, int64_t after) {
+  if (before == 0 && after == 0) return g;
+  std::vector<Tensor> parts;
+  Shape s = g.shape();
+  if (before > 0) {
+    s[static_cast<size_t>(d)] = before;
+    parts.push_back(zeros(s, g.dtype()));
+  }
+  parts.push_back(g);
+  if (after > 0) {
+    s[static_cast<size_t>(d)] = after;
+    parts.push_back(zeros(s, g.dtype()));
+  }
+  return concat(parts, d);
+}
+
+// The inverse of index_select: g's entries along dim d added into a zero tensor whose dim d
+// has size n, at positions `index` (repeats add up). Its own gradient is index_select again.
+Tensor index_scatter(const Tensor& g, int64_t d, const std::vector<int64_t>& index, int64_t n) {
+  Shape shape = g.shape();
+  shape[static_cast<size_t>(d)] = n;
+  Tensor out = zeros(shape, g.dtype());
+  const DimSplit s = detail::split_at(shape, d);
+  const auto k = static_cast<int64_t>(index.size());
+  detail::dispatch(g.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = static_cast<const T*>(g.raw_data());
+    T* o = static_cast<T*>(out.raw_data());
+    for (int64_t b = 0; b < s.outer; ++b)
+      for (int64_t j = 0; j < k; ++j) {
+        const T* row = src + (b * k + j) * s.inner;
+        T* dst = o + (b * n + index[static_cast<size_t>(j)]) * s.inner;
+        for (int64_t i = 0; i < s.inner; ++i) dst[i] += row[i];
+      }
+  });
+  return record_op("index_scatter", "dG = index_select(dX, dim, index)", {g}, out,
+                   [d, index](BackwardContext& c) { c.add(0, index_select(c.grad(), d, index)); });
+}
+
+}  // namespace
 
 Tensor transpose(const Tensor& x) {
   detail::check_defined("transpose", x);
@@ -60,9 +134,96 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   if (!(detail::broadcast_shapes("broadcast_to", x.shape(), shape) == shape))
     throw ShapeError(fmt::format("broadcast_to: {} cannot be broadcast to {}", x.shape().str(), shape.str()));
-  Tensor out = detail::map2("broadcast_to", x, zeros(shape, x.dtype()), [](auto a, auto) { return a; });
+  Tensor out = broadcast_kernel(x, shape);
   return record_op("broadcast_to", "dX = sum_to(dY, X's shape)", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, sum_to(c.grad(), xs)); });
+}
+
+Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
+  if (xs.empty()) throw ValueError("concat: the list of tensors is empty");
+  for (const Tensor& t : xs) detail::check_defined("concat", t);
+  const Tensor& first = xs[0];
+  const int64_t d = detail::normalize_dim("concat", first, dim);
+  std::vector<int64_t> offsets = {0};  // where each input starts along dim d
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Tensor& t = xs[i];
+    if (t.dtype() != first.dtype())
+      throw DTypeError(fmt::format("concat: tensor {} is {} but tensor 0 is {}", i, dtype_name(t.dtype()),
+                                   dtype_name(first.dtype())));
+    bool fits = t.dim() == first.dim();
+    for (int64_t j = 0; fits && j < t.dim(); ++j) fits = j == d || t.size(j) == first.size(j);
+    if (!fits)
+      throw ShapeError(fmt::format("concat: tensor {} is {} but tensor 0 is {}; all dims but dim {} must agree", i,
+                                   t.shape().str(), first.shape().str(), dim));
+    offsets.push_back(offsets.back() + t.size(d));
+  }
+  Shape shape = first.shape();
+  shape[static_cast<size_t>(d)] = offsets.back();
+  Tensor out = empty(shape, first.dtype());
+  // Each input contributes one contiguous block of n_i·inner elements per outer index.
+  const DimSplit s = detail::split_at(shape, d);
+  const size_t elem = dtype_size(first.dtype());
+  char* o = static_cast<char*>(out.raw_data());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const auto* src = static_cast<const char*>(xs[i].raw_data());
+    const int64_t block = (offsets[i + 1] - offsets[i]) * s.inner;
+    for (int64_t b = 0; b < s.outer && block > 0; ++b)
+      std::memcpy(o + (b * s.n * s.inner + offsets[i] * s.inner) * elem, src + b * block * elem,
+                  static_cast<size_t>(block) * elem);
+  }
+  return record_op("concat", "dXᵢ = dY[offᵢ : offᵢ₊₁] along dim", xs, out,
+                   [d, offsets = std::move(offsets)](BackwardContext& c) {
+                     for (size_t i = 0; i + 1 < offsets.size(); ++i)
+                       if (c.needs(i)) c.add(i, slice(c.grad(), d, offsets[i], offsets[i + 1]));
+                   });
+}
+
+Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end) {
+  detail::check_defined("slice", x);
+  const int64_t d = detail::normalize_dim("slice", x, dim);
+  const int64_t n = x.size(d);
+  const int64_t lo = start < 0 ? start + n : start, hi = end < 0 ? end + n : end;
+  if (lo < 0 || hi > n || lo > hi)
+    throw ValueError(fmt::format("slice: [{}, {}) is out of range for dim {} of {} (size {})", start, end, dim,
+                                 x.shape().str(), n));
+  Shape shape = x.shape();
+  shape[static_cast<size_t>(d)] = hi - lo;
+  Tensor out = empty(shape, x.dtype());
+  const DimSplit s = detail::split_at(x.shape(), d);
+  const size_t elem = dtype_size(x.dtype());
+  const int64_t block = (hi - lo) * s.inner;
+  const auto* src = static_cast<const char*>(x.raw_data());
+  char* o = static_cast<char*>(out.raw_data());
+  for (int64_t b = 0; b < s.outer && block > 0; ++b)
+    std::memcpy(o + b * block * elem, src + (b * n + lo) * s.inner * elem, static_cast<size_t>(block) * elem);
+  return record_op("slice", "dX = dY in the slice, 0 elsewhere", {x}, out,
+                   [d, lo, after = n - hi](BackwardContext& c) { c.add(0, pad_dim(c.grad(), d, lo, after)); });
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& index) {
+  detail::check_defined("index_select", x);
+  const int64_t d = detail::normalize_dim("index_select", x, dim);
+  const int64_t n = x.size(d);
+  std::vector<int64_t> idx(index.size());
+  for (size_t j = 0; j < index.size(); ++j) {
+    if (index[j] < -n || index[j] >= n)
+      throw ValueError(fmt::format("index_select: index {} (position {}) is out of range for dim {} of {} (size {})",
+                                   index[j], j, dim, x.shape().str(), n));
+    idx[j] = index[j] < 0 ? index[j] + n : index[j];
+  }
+  Shape shape = x.shape();
+  shape[static_cast<size_t>(d)] = static_cast<int64_t>(idx.size());
+  Tensor out = empty(shape, x.dtype());
+  const DimSplit s = detail::split_at(x.shape(), d);
+  const size_t elem = dtype_size(x.dtype()), row = static_cast<size_t>(s.inner) * elem;
+  const auto k = static_cast<int64_t>(idx.size());
+  const auto* src = static_cast<const char*>(x.raw_data());
+  char* o = static_cast<char*>(out.raw_data());
+  for (int64_t b = 0; b < s.outer && row > 0; ++b)
+    for (int64_t j = 0; j < k; ++j)
+      std::memcpy(o + (b * k + j) * row, src + (b * n + idx[static_cast<size_t>(j)]) * row, row);
+  return record_op("index_select", "dX = dY scattered back to the indexed entries, repeats summed", {x}, out,
+                   [d, n, idx = std::move(idx)](BackwardContext& c) { c.add(0, index_scatter(c.grad(), d, idx, n)); });
 }
 
 }  // namespace ad
