@@ -1,0 +1,104 @@
+#include "common/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+
+namespace ex {
+namespace {
+
+template <class T>
+bool parse_number(const std::string& text, T* out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  return ec == std::errc() && ptr == end;
+}
+
+}  // namespace
+
+std::string default_data_dir() {
+  const char* env = std::getenv("TAPEGRAD_DATA");
+  return env && *env ? env : "/usr/share/datasets/fashion-mnist";
+}
+
+Cli::Cli(std::string name, std::string summary) : name_(std::move(name)), summary_(std::move(summary)) {
+  common_.out_dir = "out/" + name_;
+  common_.data_dir = default_data_dir();
+  option("out", &common_.out_dir, "directory for report.html and other outputs");
+  option("data", &common_.data_dir, "Fashion-MNIST directory (env TAPEGRAD_DATA overrides the default)");
+  flag("full", &common_.full, "the full run (the default is a quick one)");
+  add({"seed", "random seed", "N", std::to_string(common_.seed),
+       [this](const std::string& v) { return parse_number(v, &common_.seed); }});
+  add({"threads", "BLAS threads (0: library default)", "N", "0",
+       [this](const std::string& v) { return parse_number(v, &common_.threads); }});
+}
+
+Cli& Cli::flag(const std::string& name, bool* target, const std::string& help) {
+  add({name, help, "", "", [target](const std::string&) { return *target = true; }, false});
+  return *this;
+}
+
+Cli& Cli::option(const std::string& name, int64_t* target, const std::string& help) {
+  add({name, help, "N", std::to_string(*target), [target](const std::string& v) { return parse_number(v, target); }});
+  return *this;
+}
+
+Cli& Cli::option(const std::string& name, double* target, const std::string& help) {
+  add({name, help, "X", fmt::format("{}", *target), [target](const std::string& v) {
+         char* end = nullptr;
+         *target = std::strtod(v.c_str(), &end);
+         return !v.empty() && *end == '\0';
+       }});
+  return *this;
+}
+
+Cli& Cli::option(const std::string& name, std::string* target, const std::string& help) {
+  add({name, help, "S", *target, [target](const std::string& v) { return (*target = v, true); }});
+  return *this;
+}
+
+std::string Cli::usage() const {
+  std::string out = fmt::format("usage: {} [flags]\n\n{}\n\nflags:\n  --help{:>18}show this help\n", name_, summary_, "");
+  for (const Entry& e : entries_) {
+    std::string left = "--" + e.name + (e.takes_value ? " " + e.value_name : "");
+    std::string dflt = e.default_text.empty() ? "" : " (default: " + e.default_text + ")";
+    out += fmt::format("  {:<22}{}{}\n", left, e.help, dflt);
+  }
+  return out;
+}
+
+CommonOptions Cli::parse(int argc, char** argv) {
+  auto fail = [&](const std::string& why) {
+    std::cerr << name_ << ": " << why << "\n\n" << usage();
+    std::exit(2);
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage();
+      std::exit(0);
+    }
+    if (arg.rfind("--", 0) != 0) fail("unexpected argument '" + arg + "'");
+    std::string key = arg.substr(2), value;
+    bool inline_value = false;
+    if (auto eq = key.find('='); eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+      inline_value = true;
+    }
+    const Entry* entry = nullptr;
+    for (const Entry& e : entries_)
+      if (e.name == key) entry = &e;
+    if (!entry) fail("unknown flag '--" + key + "'");
+    if (entry->takes_value && !inline_value) {
+      if (i + 1 >= argc) fail("--" + key + " needs a value");
+      value = argv[++i];
+    }
+    if (!entry->set(value)) fail("bad value '" + value + "' for --" + key);
+  }
+  return common_;
+}
+
+}  // namespace ex
