@@ -44,7 +44,7 @@ std::string summary(const Module& model, int64_t n0) {
   std::string s = fmt::format("{:<6} {:<22} {:<16} {:<16} {:<18} {:>10}\n", "layer", "W[l]: (n[l], n[l-1])",
                               "b[l]: (n[l], 1)", "A[l]: (n[l], m)", "g[l]", "parameters");
   s += fmt::format("{:<6} {:<22} {:<16} {:<16} {:<18} {:>10}\n", "0", "", "", fmt::format("X = A0: ({}, m)", n0),
-                   leading, 0);
+                   leading, "");
   int64_t n_prev = n0, total = 0;
   for (const Row& r : rows) {
     const Linear& lin = *r.layer;
