@@ -1,7 +1,13 @@
+// The caching allocator. Each thread keeps free lists per size class and its own counters;
+// the hot path (a cached block handed out or taken back) touches only this thread's memory and
+// executes no locked instruction. memory_stats() sums the threads' counters under a lock.
 #include "autodiff/allocator.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -13,9 +19,11 @@ constexpr size_t kAlign = 64;
 constexpr size_t kMaxCachedBlock = size_t{1} << 30;
 // A thread keeps at most this many bytes on its free lists.
 constexpr size_t kMaxCachedPerThread = size_t{4} << 30;
+// A thread publishes its change in bytes in use to the process-wide peak once the change
+// reaches this much, so the peak is exact to within this many bytes per thread.
+constexpr int64_t kPublishBytes = int64_t{256} << 10;
 
-std::atomic<size_t> g_in_use{0}, g_cached{0}, g_peak{0};
-std::atomic<uint64_t> g_system_allocs{0}, g_allocs{0};
+constexpr auto relaxed = std::memory_order_relaxed;
 
 // Size classes: multiples of 64 bytes up to 1 KiB, then four classes per power of two, so a
 // rounded block wastes at most a quarter of its size.
@@ -32,18 +40,78 @@ size_t size_class(size_t bytes, size_t* rounded) {
   return 16 + (p - 10) * 4 + (steps - 1);
 }
 
+// Counters written by one thread only: a relaxed load and store (a plain add, no lock
+// prefix), atomic only so that memory_stats() may read them from another thread.
+struct Counters {
+  std::atomic<int64_t> in_use{0}, cached{0};  // in_use < 0 when this thread freed others' blocks
+  std::atomic<uint64_t> allocs{0}, system_allocs{0};
+};
+template <class T>
+void bump(std::atomic<T>& c, T delta) {
+  c.store(c.load(relaxed) + delta, relaxed);
+}
+
+struct ThreadCache;
+// Live threads' caches, plus the totals of threads that have exited. Never destroyed: threads
+// (and global tensors) may free blocks after static destruction has begun.
+struct Registry {
+  std::mutex m;
+  std::vector<ThreadCache*> live;
+  Counters retired;  // updated with fetch_add (several threads, rare)
+  std::atomic<int64_t> published{0}, peak{0};
+};
+Registry& registry() {
+  static Registry* r = new Registry();
+  return *r;
+}
+
+void publish(int64_t delta) {
+  Registry& r = registry();
+  const int64_t now = r.published.fetch_add(delta, relaxed) + delta;
+  int64_t peak = r.peak.load(relaxed);
+  while (now > peak && !r.peak.compare_exchange_weak(peak, now, relaxed)) {
+  }
+}
+
+// Set once this thread's cache is destroyed (thread or program exit): blocks handled after that
+// (a global tensor, a thread_local one destroyed later) go straight to the system. A plain bool
+// has no destructor, so it stays readable to the very end.
+thread_local bool g_cache_gone = false;
+
 struct ThreadCache {
   std::vector<std::vector<void*>> lists;
-  size_t cached = 0;
-  ThreadCache() : lists(16 + 4 * 64) {}
-  ~ThreadCache() { release_all(); }
+  Counters n;
+  int64_t unpublished = 0;
+
+  ThreadCache() : lists(16 + 4 * 64) {
+    std::lock_guard<std::mutex> g(registry().m);
+    registry().live.push_back(this);
+  }
+  ~ThreadCache() {
+    release_all();
+    Registry& r = registry();
+    publish(unpublished);
+    std::lock_guard<std::mutex> g(r.m);
+    r.live.erase(std::find(r.live.begin(), r.live.end(), this));
+    r.retired.in_use.fetch_add(n.in_use.load(relaxed), relaxed);
+    r.retired.allocs.fetch_add(n.allocs.load(relaxed), relaxed);
+    r.retired.system_allocs.fetch_add(n.system_allocs.load(relaxed), relaxed);
+    g_cache_gone = true;
+  }
   void release_all() {
     for (auto& list : lists) {
       for (void* p : list) std::free(p);
       list.clear();
     }
-    g_cached -= cached;
-    cached = 0;
+    n.cached.store(0, relaxed);
+  }
+  void note_in_use(int64_t delta) {
+    bump(n.in_use, delta);
+    unpublished += delta;
+    if (unpublished >= kPublishBytes || unpublished <= -kPublishBytes) {
+      publish(unpublished);
+      unpublished = 0;
+    }
   }
 };
 
@@ -52,11 +120,10 @@ ThreadCache& cache() {
   return c;
 }
 
-void note_in_use(size_t rounded) {
-  size_t now = g_in_use.fetch_add(rounded, std::memory_order_relaxed) + rounded;
-  size_t peak = g_peak.load(std::memory_order_relaxed);
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
+void* system_alloc(size_t rounded) {
+  void* p = std::aligned_alloc(kAlign, rounded);
+  if (!p) throw std::bad_alloc();
+  return p;
 }
 
 }  // namespace
@@ -65,56 +132,78 @@ namespace detail {
 
 void* allocate(size_t bytes) {
   size_t rounded = 0;
-  size_t cls = size_class(bytes, &rounded);
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  note_in_use(rounded);
-  if (rounded <= kMaxCachedBlock) {
-    auto& c = cache();
-    auto& list = c.lists[cls];
-    if (!list.empty()) {
-      void* p = list.back();
-      list.pop_back();
-      c.cached -= rounded;
-      g_cached.fetch_sub(rounded, std::memory_order_relaxed);
-      return p;
-    }
+  const size_t cls = size_class(bytes, &rounded);
+  const auto signed_rounded = static_cast<int64_t>(rounded);
+  if (g_cache_gone) {  // thread exit: no cache, count in the retired totals
+    void* p = system_alloc(rounded);
+    Registry& r = registry();
+    r.retired.in_use.fetch_add(signed_rounded, relaxed);
+    r.retired.allocs.fetch_add(1, relaxed);
+    r.retired.system_allocs.fetch_add(1, relaxed);
+    return p;
   }
-  g_system_allocs.fetch_add(1, std::memory_order_relaxed);
-  void* p = std::aligned_alloc(kAlign, rounded);
-  if (!p) {
-    g_in_use.fetch_sub(rounded, std::memory_order_relaxed);
-    throw std::bad_alloc();
+  ThreadCache& c = cache();
+  auto& list = c.lists[cls];
+  void* p = nullptr;
+  if (rounded <= kMaxCachedBlock && !list.empty()) {
+    p = list.back();
+    list.pop_back();
+    bump(c.n.cached, -signed_rounded);
+  } else {
+    p = system_alloc(rounded);
+    bump<uint64_t>(c.n.system_allocs, 1);
   }
+  bump<uint64_t>(c.n.allocs, 1);
+  c.note_in_use(signed_rounded);
   return p;
 }
 
 void deallocate(void* p, size_t bytes) {
   if (!p) return;
   size_t rounded = 0;
-  size_t cls = size_class(bytes, &rounded);
-  g_in_use.fetch_sub(rounded, std::memory_order_relaxed);
-  auto& c = cache();
-  if (rounded > kMaxCachedBlock || c.cached + rounded > kMaxCachedPerThread) {
+  const size_t cls = size_class(bytes, &rounded);
+  const auto signed_rounded = static_cast<int64_t>(rounded);
+  if (g_cache_gone) {
+    std::free(p);
+    registry().retired.in_use.fetch_sub(signed_rounded, relaxed);
+    return;
+  }
+  ThreadCache& c = cache();
+  c.note_in_use(-signed_rounded);
+  if (rounded > kMaxCachedBlock || c.n.cached.load(relaxed) + signed_rounded > int64_t{kMaxCachedPerThread}) {
     std::free(p);
     return;
   }
   c.lists[cls].push_back(p);
-  c.cached += rounded;
-  g_cached.fetch_add(rounded, std::memory_order_relaxed);
+  bump(c.n.cached, signed_rounded);
 }
 
 }  // namespace detail
 
 MemoryStats memory_stats() {
+  Registry& r = registry();
+  int64_t in_use = r.retired.in_use.load(relaxed), cached = 0;
+  uint64_t allocs = r.retired.allocs.load(relaxed), system_allocs = r.retired.system_allocs.load(relaxed);
+  {
+    std::lock_guard<std::mutex> g(r.m);
+    for (const ThreadCache* c : r.live) {
+      in_use += c->n.in_use.load(relaxed);
+      cached += c->n.cached.load(relaxed);
+      allocs += c->n.allocs.load(relaxed);
+      system_allocs += c->n.system_allocs.load(relaxed);
+    }
+  }
   MemoryStats s;
-  s.bytes_in_use = g_in_use.load();
-  s.bytes_cached = g_cached.load();
-  s.peak_bytes_in_use = g_peak.load();
-  s.system_allocs = g_system_allocs.load();
-  s.allocs = g_allocs.load();
+  s.bytes_in_use = static_cast<size_t>(std::max<int64_t>(in_use, 0));
+  s.bytes_cached = static_cast<size_t>(cached);
+  s.peak_bytes_in_use = std::max(static_cast<size_t>(std::max<int64_t>(r.peak.load(relaxed), 0)), s.bytes_in_use);
+  s.system_allocs = system_allocs;
+  s.allocs = allocs;
   return s;
 }
 
-void empty_cache() { cache().release_all(); }
+void empty_cache() {
+  if (!g_cache_gone) cache().release_all();
+}
 
 }  // namespace ad

@@ -1,8 +1,15 @@
 // Backward: seed the roots, walk the tape from the newest root down, run each record's rule
 // once its gradient is complete, and route the gradients it produces to the records or leaves
 // that made its inputs. All bookkeeping (skipping inputs that need no gradient, summing
-// broadcast dims back, set-or-accumulate) happens here, once, so backward rules stay short.
+// broadcast dims back, set-or-accumulate, the gradient's shape and dtype) happens here, once,
+// so backward rules stay short.
+//
+// Recording order is a topological order: a record's output is only used by later records, so
+// when the walk reaches slot s every gradient flowing into it has arrived. No sort, no
+// recursion, no visited set: a pending gradient marks the records still to run.
 #include <fmt/format.h>
+
+#include <span>
 
 #include "autodiff/detail/tape.hpp"
 #include "autodiff/ops.hpp"
@@ -14,8 +21,10 @@ namespace {
 // State of the backward pass running on this thread.
 struct BackwardRun {
   bool create_graph = false;
+  bool retain_graph = false;
   std::vector<Tensor>* captures = nullptr;  // ad::grad(): results by capture index
   size_t pending_nodes = 0;
+  const char* op = "backward";
 };
 thread_local BackwardRun* g_run = nullptr;
 
@@ -27,8 +36,10 @@ void accumulate(Ref<TensorImpl>& slot, const Tensor& g, bool create_graph) {
     slot = g.ref();
     return;
   }
+  // Uniqueness is judged before any handle to the slot is made (a handle would count).
+  const bool in_place = !create_graph && slot.unique() && slot->storage.unique() && !slot->requires_grad;
   Tensor cur(slot);
-  if (!create_graph && slot.unique() && cur.impl()->storage.unique() && !cur.requires_grad()) {
+  if (in_place) {
     add_(cur, g);
     return;
   }
@@ -36,7 +47,7 @@ void accumulate(Ref<TensorImpl>& slot, const Tensor& g, bool create_graph) {
 }
 
 void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, BackwardRun& run) {
-  if (run.captures) {
+  if (run.captures) {  // ad::grad() returns gradients and leaves .grad() alone
     if (leaf->capture_index >= 0) {
       Ref<TensorImpl> slot = (*run.captures)[leaf->capture_index].ref();
       accumulate(slot, g, run.create_graph);
@@ -44,12 +55,15 @@ void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, BackwardRun& run) {
     }
     return;
   }
-  // A leaf's .grad must not share storage with anything else: it is accumulated in place later.
-  if (!leaf->grad && !run.create_graph && !(g.ref().unique() && g.impl()->storage.unique())) {
-    leaf->grad = g.detach().clone().ref();
+  // Only ad::grad() runs with create_graph, so a leaf's .grad never holds a graph (which would
+  // reference the leaf itself: a cycle). It must not share storage with anything else either,
+  // since it is accumulated in place later.
+  const Tensor plain = g.requires_grad() ? g.detach() : g;
+  if (!leaf->grad && !(plain.ref().unique() && plain.impl()->storage.unique())) {
+    leaf->grad = plain.clone().ref();
     return;
   }
-  accumulate(leaf->grad, run.create_graph ? g : g.detach(), run.create_graph);
+  accumulate(leaf->grad, plain, false);
 }
 
 void deliver(Edge& e, const Tensor& g, BackwardRun& run) {
@@ -82,103 +96,131 @@ Tensor seed_for(const Tensor& root, const Tensor& seed, const char* op) {
   return seed;
 }
 
-// Clears gradients left pending by a pass that threw, so the next pass starts clean.
-void clear_pending(Tape& tape, size_t top) {
-  for (size_t s = top + 1; s-- > 0;)
-    if (Node* n = tape.at(s)) n->pending.reset();
-}
-
-}  // namespace
-
-void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, bool retain_graph,
-                  bool create_graph, std::vector<Tensor>* captures, const char* op) {
-  BackwardRun run;
-  run.create_graph = create_graph;
-  run.captures = captures;
-  BackwardRun* outer = std::exchange(g_run, &run);
-  EnableGradGuard mode(create_graph);
+// Checks every root and seed before any record is touched, so a bad call leaves no state
+// behind. Returns the tape the roots were recorded on (null when all roots are leaves).
+Tape* check_roots(std::span<const Tensor> roots, std::span<const Tensor> seeds, SmallVec<Tensor, 2>& seeded,
+                  const char* op) {
+  if (!seeds.empty() && seeds.size() != roots.size())
+    throw UsageError(fmt::format("{}: {} outputs but {} seeds (grad_outputs); give one per output or none", op,
+                                 roots.size(), seeds.size()));
   Tape* tape = nullptr;
-  size_t top = 0;
-  struct Restore {
-    BackwardRun* outer;
-    Tape** tape;
-    ~Restore() {
-      g_run = outer;
-      if (*tape) {
-        SpinLock::Guard g((*tape)->lock);
-        --(*tape)->walking;
-      }
-    }
-  } restore{outer, &tape};
-
-  std::vector<Tensor> seeded;
-  for (size_t i = 0; i < roots.size(); ++i) seeded.push_back(seed_for(roots[i], i < seeds.size() ? seeds[i] : Tensor(), op));
   for (size_t i = 0; i < roots.size(); ++i) {
-    TensorImpl* r = roots[i].impl();
-    if (!r->grad_fn) {
-      Edge e;
-      e.leaf = roots[i].ref();
-      deliver(e, seeded[i], run);
-      continue;
-    }
-    Node* n = r->grad_fn.get();
+    seeded.push_back(seed_for(roots[i], seeds.empty() ? Tensor() : seeds[i], op));
+    const Node* n = roots[i].impl()->grad_fn.get();
+    if (!n) continue;
     if (tape && n->tape != tape)
       throw UsageError(fmt::format("{}: the outputs were recorded on different threads; backpropagate each on its own", op));
-    if (!tape) {
-      tape = n->tape;
-      SpinLock::Guard g(tape->lock);
-      ++tape->walking;
-    }
-    top = std::max(top, n->slot);
-    Edge e;
-    e.node = r->grad_fn;
-    deliver(e, seeded[i], run);
+    tape = n->tape;
   }
-  if (!tape) return;
-  try {
-    for (size_t s = top + 1; s-- > 0 && run.pending_nodes > 0;) {
-      Node* raw = tape->at(s);
-      if (!raw || !raw->pending) continue;
-      Ref<Node> node(raw);  // keep it alive while its rule runs
-      Tensor g(std::move(node->pending));
-      node->pending.reset();
-      --run.pending_nodes;
-      if (captures && node->capture_index >= 0) (*captures)[node->capture_index] = g;
-      if (node->freed)
-        throw UsageError(fmt::format(
-            "{}: the graph through '{}' {} was already freed by an earlier backward(); pass retain_graph=true to the "
-            "first backward to backpropagate twice",
-            op, node->name, node->out_shape.str()));
-      BackwardContext ctx(node.get(), g);
-      node->apply(ctx);
-      if (!retain_graph) {
-        node->release_saved();
-        node->saved_output.reset();
-        node->freed = true;
-      }
+  return tape;
+}
+
+[[noreturn]] void throw_freed(const Node& n, const char* op) {
+  throw UsageError(fmt::format(
+      "{}: the graph through '{}' {} was already freed by an earlier backward(); pass retain_graph=true to the "
+      "first backward to backpropagate twice",
+      op, n.name, n.out_shape.str()));
+}
+
+// Runs one record whose gradient is complete.
+void run_node(Node* raw, BackwardRun& run) {
+  Ref<Node> node(raw);  // keep it alive while its rule runs
+  Tensor g(std::move(node->pending));
+  --run.pending_nodes;
+  if (run.captures && node->capture_index >= 0) (*run.captures)[node->capture_index] = g;
+  if (node->freed) throw_freed(*node, run.op);
+  BackwardContext ctx(node.get(), g);
+  node->apply(ctx);
+  if (!run.retain_graph) {  // free what the rule saved as soon as it has run: lower peak memory
+    node->release_saved();
+    node->saved_output.reset();
+    node->freed = true;
+  }
+}
+
+// Installs a pass on this thread and pins the tape's slots (no compaction) for its duration;
+// the destructor undoes both, whether the pass ends normally or by an exception.
+class WalkScope {
+ public:
+  WalkScope(BackwardRun& run, Tape* tape) : outer_(std::exchange(g_run, &run)), mode_(run.create_graph), tape_(tape) {
+    if (tape_) {
+      SpinLock::Guard g(tape_->lock);
+      ++tape_->walking;
     }
+  }
+  ~WalkScope() {
+    g_run = outer_;
+    if (tape_) {
+      SpinLock::Guard g(tape_->lock);
+      --tape_->walking;
+    }
+  }
+  WalkScope(const WalkScope&) = delete;
+  WalkScope& operator=(const WalkScope&) = delete;
+
+ private:
+  BackwardRun* outer_;
+  EnableGradGuard mode_;  // rules record only under create_graph
+  Tape* tape_;
+};
+
+// Drops gradients left pending by a pass that threw, so no stale gradient leaks into the next
+// pass and no pending tensor keeps a graph alive.
+void clear_pending(Tape& tape, size_t top) {
+  for (size_t s = top + 1; s-- > 0;)
+    if (Node* n = tape.pending_at(s)) n->pending.reset();
+}
+
+void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, BackwardRun& run) {
+  SmallVec<Tensor, 2> seeded;
+  Tape* tape = check_roots(roots, seeds, seeded, run.op);
+  WalkScope scope(run, tape);
+  size_t top = 0;
+  try {
+    for (size_t i = 0; i < roots.size(); ++i) {
+      Edge e;
+      if (roots[i].impl()->grad_fn) {
+        e.node = roots[i].impl()->grad_fn;
+        top = std::max(top, e.node->slot);  // stable: the tape is pinned
+      } else {
+        e.leaf = roots[i].ref();
+      }
+      deliver(e, seeded[i], run);
+    }
+    if (!tape) return;
+    for (size_t s = top + 1; s-- > 0 && run.pending_nodes > 0;)
+      if (Node* n = tape->pending_at(s)) run_node(n, run);
   } catch (...) {
-    clear_pending(*tape, top);
+    if (tape) clear_pending(*tape, top);
     throw;
   }
 }
 
+}  // namespace
+
 Tensor attach(Node* raw, const char* name, const char* math, const Tensor* const* inputs, size_t n_inputs,
               Tensor output, bool save_output) {
-  Ref<Node> node(raw);
+  Ref<Node> node(raw);  // owns the record even if this throws
   AD_ASSERT(output.defined() && !output.impl()->grad_fn);
   node->name = name;
   node->math = math;
+  Tape& tape = this_thread_tape();
   for (size_t i = 0; i < n_inputs; ++i) {
     Edge e;
     const Tensor& in = *inputs[i];
     if (in.defined()) {
       e.shape = in.shape();
+      e.dtype = in.dtype();
       if (in.requires_grad()) {
-        if (in.impl()->grad_fn)
-          e.node = in.impl()->grad_fn;
-        else
+        if (!in.impl()->grad_fn)
           e.leaf = in.ref();
+        else if (in.impl()->grad_fn->tape == &tape)
+          e.node = in.impl()->grad_fn;
+        else  // the walk visits one tape: a graph spanning two would be walked out of order
+          throw UsageError(fmt::format(
+              "{}: input {} {} was recorded on another thread; each thread records its own graph (detach() it, or "
+              "compute it on this thread)",
+              name, i, in.shape().str()));
       }
     }
     node->inputs.push_back(std::move(e));
@@ -186,7 +228,7 @@ Tensor attach(Node* raw, const char* name, const char* math, const Tensor* const
   node->out_shape = output.shape();
   node->out_dtype = output.dtype();
   if (save_output) node->saved_output = output.impl()->storage;
-  this_thread_tape().push(node.get());
+  tape.push(node.get());
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
   return output;
@@ -209,45 +251,90 @@ Tensor BackwardContext::output() const {
   return Tensor(std::move(impl));
 }
 
+namespace {
+// True when `from` sums down to `to` (right-aligned, each dim of `to` equal or 1).
+bool sums_down_to(const Shape& from, const Shape& to) {
+  if (to.size() > from.size()) return false;
+  const size_t off = from.size() - to.size();
+  for (size_t i = 0; i < to.size(); ++i)
+    if (to[i] != 1 && to[i] != from[i + off]) return false;
+  return true;
+}
+}  // namespace
+
+// The gradient post-condition, checked once here for every op: dtype and shape of the input.
 void BackwardContext::add(size_t i, const Tensor& g) {
   if (!needs(i) || !g.defined()) return;
   detail::Edge& e = node_->inputs[i];
-  if (g.dtype() != node_->out_dtype && g.dtype() != grad_.dtype())
-    throw DTypeError(fmt::format("{}: the gradient for input {} is {}, expected {}", node_->name, i,
-                                 dtype_name(g.dtype()), dtype_name(grad_.dtype())));
-  Tensor shaped = g.shape() == e.shape ? g : sum_to(g, e.shape);
-  detail::deliver(e, shaped, *detail::g_run);
+  if (g.dtype() != e.dtype)
+    throw DTypeError(fmt::format("{}: its backward rule gave input {} a {} gradient, but the input is {}", node_->name,
+                                 i, dtype_name(g.dtype()), dtype_name(e.dtype)));
+  if (g.shape() == e.shape) {
+    detail::deliver(e, g, *detail::g_run);
+    return;
+  }
+  if (!sums_down_to(g.shape(), e.shape))
+    throw ShapeError(fmt::format("{}: its backward rule gave input {} a gradient of shape {}, but the input is {}",
+                                 node_->name, i, g.shape().str(), e.shape.str()));
+  detail::deliver(e, sum_to(g, e.shape), *detail::g_run);
 }
 
 void Tensor::backward(const Tensor& seed, bool retain_graph) const {
-  detail::run_backward({*this}, {seed}, retain_graph, false, nullptr, "backward");
+  detail::BackwardRun run;
+  run.retain_graph = retain_graph;
+  detail::run_backward({this, 1}, seed.defined() ? std::span<const Tensor>(&seed, 1) : std::span<const Tensor>(), run);
 }
+
+namespace {
+// Marks ad::grad()'s inputs so the walk collects their gradients; unmarks them on scope exit.
+// `alias[i] = j` when input i is the same tensor (or record) as an earlier input j.
+class CaptureMarks {
+ public:
+  CaptureMarks(const std::vector<Tensor>& inputs, std::vector<size_t>& alias) : inputs_(inputs) {
+    alias.assign(inputs.size(), SIZE_MAX);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Tensor& t = inputs[i];
+      if (!t.defined() || !t.requires_grad())
+        throw UsageError(fmt::format("grad: input {} {} does not require grad, so it has no gradient", i,
+                                     t.defined() ? t.shape().str() : "(undefined)"));
+      int32_t& mark = t.impl()->grad_fn ? t.impl()->grad_fn->capture_index : t.impl()->capture_index;
+      if (mark >= 0)
+        alias[i] = static_cast<size_t>(mark);
+      else
+        mark = static_cast<int32_t>(i);
+    }
+  }
+  ~CaptureMarks() {
+    for (const Tensor& t : inputs_) {
+      if (!t.defined()) continue;
+      t.impl()->capture_index = -1;
+      if (t.impl()->grad_fn) t.impl()->grad_fn->capture_index = -1;
+    }
+  }
+  CaptureMarks(const CaptureMarks&) = delete;
+  CaptureMarks& operator=(const CaptureMarks&) = delete;
+
+ private:
+  const std::vector<Tensor>& inputs_;
+};
+}  // namespace
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, bool retain_graph, bool create_graph) {
+  if (outputs.empty()) throw UsageError("grad: no outputs to differentiate");
   std::vector<Tensor> results(inputs.size());
-  struct Marks {
-    const std::vector<Tensor>& inputs;
-    ~Marks() {
-      for (const Tensor& t : inputs) {
-        if (!t.defined()) continue;
-        t.impl()->capture_index = -1;
-        if (t.impl()->grad_fn) t.impl()->grad_fn->capture_index = -1;
-      }
-    }
-  } marks{inputs};
+  std::vector<size_t> alias;
+  CaptureMarks marks(inputs, alias);
+  detail::BackwardRun run;
+  run.create_graph = create_graph;
+  run.retain_graph = retain_graph || create_graph;  // a graph of gradients refers to the first graph
+  run.captures = &results;
+  run.op = "grad";
+  detail::run_backward(outputs, grad_outputs, run);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor& t = inputs[i];
-    if (!t.defined() || !t.requires_grad())
-      throw UsageError(fmt::format("grad: input {} does not require grad, so it has no gradient", i));
-    if (t.impl()->grad_fn)
-      t.impl()->grad_fn->capture_index = static_cast<int32_t>(i);
-    else
-      t.impl()->capture_index = static_cast<int32_t>(i);
+    if (alias[i] != SIZE_MAX) results[i] = results[alias[i]];
+    if (!results[i].defined()) results[i] = zeros_like(inputs[i]);  // not reached from the outputs
   }
-  detail::run_backward(outputs, grad_outputs, retain_graph || create_graph, create_graph, &results, "grad");
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (!results[i].defined()) results[i] = zeros_like(inputs[i]);
   return results;
 }
 

@@ -11,9 +11,27 @@
 namespace ad {
 namespace {
 
-void check_shape(const char* op, const Shape& shape) {
-  for (int64_t d : shape)
+// Negative dims and element counts whose byte size does not fit in memory are user mistakes;
+// catching them here keeps an overflowed size from reaching the allocator.
+void check_shape(const char* op, const Shape& shape, DType dtype) {
+  constexpr int64_t kMaxBytes = int64_t{1} << 48;
+  int64_t bytes = static_cast<int64_t>(dtype_size(dtype));
+  for (int64_t d : shape) {
     if (d < 0) throw ValueError(fmt::format("{}: shape {} has a negative dim", op, shape.str()));
+    if (d > 0 && bytes > kMaxBytes / d)
+      throw ValueError(fmt::format("{}: shape {} of {} is too large to allocate", op, shape.str(), dtype_name(dtype)));
+    bytes *= d;
+  }
+}
+
+// An uninitialized tensor; `op` names the caller in errors.
+Tensor make(const char* op, const Shape& shape, DType dtype) {
+  check_shape(op, shape, dtype);
+  detail::Ref<detail::TensorImpl> impl(new detail::TensorImpl());
+  impl->dtype = dtype;
+  impl->shape = shape;
+  impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
+  return Tensor(std::move(impl));
 }
 
 // Each thread draws from its own generator, so threads training separate models stay
@@ -28,30 +46,22 @@ double uniform01() { return static_cast<double>(generator()() >> 11) * 0x1.0p-53
 
 }  // namespace
 
-Tensor empty(const Shape& shape, DType dtype) {
-  check_shape("empty", shape);
-  detail::Ref<detail::TensorImpl> impl(new detail::TensorImpl());
-  impl->dtype = dtype;
-  impl->shape = shape;
-  impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
-  return Tensor(std::move(impl));
-}
+Tensor empty(const Shape& shape, DType dtype) { return make("empty", shape, dtype); }
 
 Tensor full(const Shape& shape, double value, DType dtype) {
-  check_shape("full", shape);
-  Tensor t = empty(shape, dtype);
+  Tensor t = make("full", shape, dtype);
   t.fill_(value);
   return t;
 }
 
-Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
-Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor zeros(const Shape& shape, DType dtype) { return make("zeros", shape, dtype).fill_(0.0); }
+Tensor ones(const Shape& shape, DType dtype) { return make("ones", shape, dtype).fill_(1.0); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }
 
 Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype) {
-  check_shape("tensor", shape);
+  check_shape("tensor", shape, dtype);
   if (static_cast<int64_t>(values.size()) != shape.numel())
     throw ShapeError(fmt::format("tensor: {} values cannot fill shape {} ({} elements)", values.size(), shape.str(),
                                  shape.numel()));
@@ -67,7 +77,7 @@ void manual_seed(uint64_t seed) { generator().seed(seed); }
 uint64_t random_u64() { return generator()(); }
 
 Tensor rand(const Shape& shape, DType dtype) {
-  Tensor t = empty(shape, dtype);
+  Tensor t = make("rand", shape, dtype);
   detail::dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);
     auto* p = static_cast<T*>(t.raw_data());
@@ -81,7 +91,7 @@ Tensor rand(const Shape& shape, DType dtype) {
 
 // Box–Muller: two uniforms give two independent standard normals.
 Tensor randn(const Shape& shape, DType dtype) {
-  Tensor t = empty(shape, dtype);
+  Tensor t = make("randn", shape, dtype);
   detail::dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);
     auto* p = static_cast<T*>(t.raw_data());

@@ -33,7 +33,8 @@ struct Tape;
 struct Edge {
   Ref<Node> node;
   Ref<TensorImpl> leaf;
-  Shape shape;  // the input's shape, for summing broadcast dims back
+  Shape shape;                // the input's shape, for summing broadcast dims back
+  DType dtype = DType::f32;   // the input's dtype: its gradient must have it too
   bool wanted() const { return node || leaf; }
 };
 
@@ -66,6 +67,7 @@ class Node {
   Ref<Storage> saved_output;  // the output's values, when the rule asked for them
   bool freed = false;
   int32_t capture_index = -1;  // set while ad::grad() collects this intermediate's gradient
+  Node* next_dead = nullptr;   // links records waiting to be destroyed (see release_last)
 };
 void release_last(Node* n);
 

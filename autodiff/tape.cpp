@@ -7,8 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <vector>
-
 #include "autodiff/allocator.hpp"
 
 namespace ad::detail {
@@ -56,38 +54,52 @@ void Tape::push(Node* n) {
   ++live;
 }
 
-Node* Tape::at(size_t slot) {
+Node* Tape::pending_at(size_t slot) {
   SpinLock::Guard g(lock);
-  return slot < slots.size() ? slots[slot] : nullptr;
+  if (slot >= slots.size()) return nullptr;
+  Node* n = slots[slot];
+  // Read under the lock: a record dying on another thread leaves its slot (under this lock)
+  // before it is deleted. One with a pending gradient is reachable from the pass's roots.
+  return n && n->pending ? n : nullptr;
 }
 
+// Trailing empty slots are dropped at once: in the usual loop (record a graph, let it die) the
+// slot array then never grows, and backward's scan starts near the live records. Dropping them
+// moves no live record, so it is safe during a walk too.
 void Tape::remove(Node* n) {
   bool free_tape = false;
   {
     SpinLock::Guard g(lock);
     slots[n->slot] = nullptr;
+    while (!slots.empty() && !slots.back()) slots.pop_back();
     --live;
     free_tape = orphaned && live == 0;
   }
   if (free_tape) delete this;
 }
 
-// Destroying a record drops its edges, which can drop the records before it: done with an
-// explicit work list, never by recursion, so a chain of a million ops frees without using the
-// stack.
+namespace {
+// Records whose count reached zero while another one was being destroyed on this thread,
+// linked through Node::next_dead. Plain pointers (no destructor), so a record may die at any
+// point of thread or program exit.
+thread_local Node* g_dead_head = nullptr;
+thread_local bool g_draining = false;
+}  // namespace
+
+// Destroying a record drops its edges and saved tensors, which can drop the records before it:
+// those are queued and destroyed by the outermost call, never by recursion, so a chain of a
+// million ops frees without using the stack (and without allocating).
 void release_last(Node* n) {
-  thread_local std::vector<Node*> graveyard;
-  thread_local bool draining = false;
-  graveyard.push_back(n);
-  if (draining) return;
-  draining = true;
-  while (!graveyard.empty()) {
-    Node* x = graveyard.back();
-    graveyard.pop_back();
+  n->next_dead = g_dead_head;
+  g_dead_head = n;
+  if (g_draining) return;
+  g_draining = true;
+  while (Node* x = g_dead_head) {
+    g_dead_head = x->next_dead;
     if (x->tape) x->tape->remove(x);
     delete x;
   }
-  draining = false;
+  g_draining = false;
 }
 
 void* Node::operator new(size_t bytes) { return allocate(bytes); }

@@ -60,9 +60,8 @@ std::string Shape::str() const {
 
 std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.str(); }
 
-detail::TensorImpl* Tensor::impl() const {
-  if (!impl_) throw UsageError("tensor: this Tensor is undefined (default-constructed or moved from)");
-  return impl_.get();
+void Tensor::throw_undefined() {
+  throw UsageError("tensor: this Tensor is undefined (default-constructed or moved from)");
 }
 
 int64_t Tensor::size(int64_t d) const {
@@ -107,23 +106,43 @@ Tensor Tensor::clone() const {
   return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
 }
 
+namespace {
+// In-place writes are not recorded. On a leaf that requires grad they must happen outside
+// recording (an optimizer step); on a recorded op's output they would silently make the
+// recorded gradient wrong (its rule may have saved these values), so they are refused.
+void check_overwrite(const char* op, const Tensor& t) {
+  if (!t.requires_grad()) return;
+  if (!t.is_leaf())
+    throw UsageError(fmt::format("{}: the tensor {} is the output of '{}' and part of a recorded graph; overwriting "
+                                 "it would make its gradient wrong (detach() it first)",
+                                 op, t.shape().str(), t.op_name()));
+  if (is_grad_enabled())
+    throw UsageError(fmt::format("{}: the leaf {} requires grad and cannot be overwritten while recording; do it "
+                                 "under ad::NoGradGuard",
+                                 op, t.shape().str()));
+}
+}  // namespace
+
 Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_defined("copy_", src);
   if (dtype() != src.dtype())
     throw DTypeError(fmt::format("copy_: source is {} but the destination is {}", dtype_name(src.dtype()), dtype_name(dtype())));
-  if (is_grad_enabled() && requires_grad() && is_leaf())
-    throw UsageError("copy_: a leaf that requires grad cannot be overwritten while recording; do it under ad::NoGradGuard");
+  check_overwrite("copy_", *this);
   if (src.shape() == shape()) {
     if (src.raw_data() != raw_data())
       std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
     return *this;
   }
+  if (!(detail::broadcast_shapes("copy_", src.shape(), shape()) == shape()))
+    throw ShapeError(fmt::format("copy_: the source {} does not broadcast to the destination {}", src.shape().str(),
+                                 shape().str()));
   Tensor b = broadcast_to(src.detach(), shape());
   std::memcpy(raw_data(), b.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
   return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
+  check_overwrite("fill_", *this);
   detail::dispatch(dtype(), [&](auto tag) {
     auto* p = static_cast<decltype(tag)*>(raw_data());
     for (int64_t i = 0; i < numel(); ++i) p[i] = static_cast<decltype(tag)>(value);
@@ -151,9 +170,11 @@ Tensor& Tensor::requires_grad_(bool enable) {
 Tensor Tensor::grad() const { return impl()->grad ? Tensor(impl()->grad) : Tensor(); }
 
 void Tensor::set_grad(const Tensor& g) {
-  if (g.defined() && !(g.shape() == shape() && g.dtype() == dtype()))
-    throw ShapeError(fmt::format("set_grad: gradient is {} {} but the tensor is {} {}", g.shape().str(),
-                                 dtype_name(g.dtype()), shape().str(), dtype_name(dtype())));
+  if (g.defined() && !(g.shape() == shape()))
+    throw ShapeError(fmt::format("set_grad: the gradient is {} but the tensor is {}", g.shape().str(), shape().str()));
+  if (g.defined() && g.dtype() != dtype())
+    throw DTypeError(fmt::format("set_grad: the gradient is {} but the tensor is {}", dtype_name(g.dtype()),
+                                 dtype_name(dtype())));
   impl()->grad = g.defined() ? g.ref() : detail::Ref<detail::TensorImpl>();
 }
 

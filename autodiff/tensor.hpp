@@ -68,10 +68,14 @@ class Tensor {
   const T* data() const;
   void* raw_data() const { return impl()->data(); }
 
-  detail::TensorImpl* impl() const;
+  detail::TensorImpl* impl() const {
+    if (!impl_) throw_undefined();
+    return impl_.get();
+  }
   const detail::Ref<detail::TensorImpl>& ref() const { return impl_; }
 
  private:
+  [[noreturn]] static void throw_undefined();
   detail::Ref<detail::TensorImpl> impl_;
 };
 

@@ -36,7 +36,8 @@ struct Tape {
   bool orphaned = false;
 
   void push(Node* n);
-  Node* at(size_t slot);
+  /// The record in `slot` if it has a gradient pending in the current pass, else null.
+  Node* pending_at(size_t slot);
   void remove(Node* n);
 };
 
