@@ -125,13 +125,14 @@ static Tensor where_kernel(const Tensor& mask, const Tensor& a, const Tensor& b,
   Tensor out = empty(shape, a.dtype());
   const int64_t n = out.numel();
   if (n == 0) return out;
-  const size_t rank = shape.size();
+  // A 0-d result is walked as shape (1,): every operand is then 0-d too, so all strides are 0.
+  const Shape walk = shape.empty() ? Shape{1} : shape;
+  const size_t rank = walk.size();
   int64_t sm[Shape::kMaxRank], sa[Shape::kMaxRank], sb[Shape::kMaxRank], idx[Shape::kMaxRank] = {};
-  detail::broadcast_strides(mask.shape(), shape, sm);
-  detail::broadcast_strides(a.shape(), shape, sa);
-  detail::broadcast_strides(b.shape(), shape, sb);
-  const int64_t inner = rank ? shape[rank - 1] : 1;
-  const int64_t im = rank ? sm[rank - 1] : 0, ia = rank ? sa[rank - 1] : 0, ib = rank ? sb[rank - 1] : 0;
+  detail::broadcast_strides(mask.shape(), walk, sm);
+  detail::broadcast_strides(a.shape(), walk, sa);
+  detail::broadcast_strides(b.shape(), walk, sb);
+  const int64_t inner = walk[rank - 1], im = sm[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
   detail::dispatch(mask.dtype(), [&](auto mtag) {
     detail::dispatch(a.dtype(), [&](auto tag) {
       using M = decltype(mtag);
@@ -143,10 +144,10 @@ static Tensor where_kernel(const Tensor& mask, const Tensor& a, const Tensor& b,
       int64_t om = 0, oa = 0, ob = 0;
       for (int64_t base = 0; base < n; base += inner) {
         for (int64_t j = 0; j < inner; ++j) o[base + j] = m[om + j * im] != M(0) ? x[oa + j * ia] : y[ob + j * ib];
-        for (size_t d = rank - 1; rank > 0 && d-- > 0;) {  // advance the outer counter
+        for (size_t d = rank - 1; d-- > 0;) {  // advance the outer counter
           om += sm[d], oa += sa[d], ob += sb[d];
-          if (++idx[d] < shape[d]) break;
-          om -= sm[d] * shape[d], oa -= sa[d] * shape[d], ob -= sb[d] * shape[d];
+          if (++idx[d] < walk[d]) break;
+          om -= sm[d] * walk[d], oa -= sa[d] * walk[d], ob -= sb[d] * walk[d];
           idx[d] = 0;
         }
       }

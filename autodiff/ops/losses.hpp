@@ -6,9 +6,12 @@
 
 namespace ad {
 
-/// Mean over the other dims of −Σ_dim Y ⊙ log softmax(Z).   dZ = (softmax(Z) − Y) / m
+/// Mean over the other dims (m samples) of −Σ_dim Y ⊙ log softmax(Z); Y and Z of one shape.
+///   dZ = (softmax(Z) − Y) / m for targets summing to 1 over dim (in general (softmax(Z)·Σ_dim Y − Y) / m),
+///   dY = −log softmax(Z) / m
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_t dim = 0);
-/// Mean of max(Z,0) − Z⊙Y + log(1 + e^−|Z|), stable for |Z| in the thousands.   dZ = (σ(Z) − Y) / n
+/// Mean of max(Z,0) − Z⊙Y + log(1 + e^−|Z|), stable for |Z| in the thousands; Y and Z of one shape.
+///   dZ = (σ(Z) − Y) / n, dY = −Z / n
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets);
 
 }  // namespace ad

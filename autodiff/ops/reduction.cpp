@@ -16,7 +16,8 @@ namespace detail {
 
 int64_t normalize_dim(const char* op, const Tensor& x, int64_t dim) {
   const int64_t r = x.dim();
-  if (dim < -r || dim >= r || r == 0)
+  if (r == 0) throw ShapeError(fmt::format("{}: the tensor is 0-d, so it has no dim {}", op, dim));
+  if (dim < -r || dim >= r)
     throw ShapeError(fmt::format("{}: dim {} is out of range for {} (valid: {} to {})", op, dim, x.shape().str(),
                                  -r, r - 1));
   return dim < 0 ? dim + r : dim;
