@@ -72,8 +72,10 @@ int main(int argc, char** argv) {
               "boundaries, and what the hidden layer buys over logistic regression.");
   cli.option("iterations", &iterations, "gradient-descent iterations for the 2-4-1 networks");
   cli.option("sweep-iterations", &sweep_iterations, "iterations for each hidden size in the sweep");
+  cli.full_flag("train every hidden size of the sweep as long as the 2-4-1 networks (--iterations)");
   ex::CommonOptions opts = cli.parse(argc, argv);
   if (opts.threads > 0) ad::set_num_threads(opts.threads);
+  if (opts.full) sweep_iterations = iterations;
   const double lr = 1.2;
 
   ex::Notebook nb("two_layer_planar", "A two-layer network on planar data",

@@ -16,6 +16,23 @@ bool parse_number(const std::string& text, T* out) {
   return ec == std::errc() && ptr == end;
 }
 
+// Breaks `text` into lines of at most `width` characters at spaces.
+std::string wrap(const std::string& text, size_t width) {
+  std::string out, line, word;
+  auto flush_word = [&] {
+    if (word.empty()) return;
+    if (!line.empty() && line.size() + 1 + word.size() > width) out += line + "\n", line.clear();
+    line += (line.empty() ? "" : " ") + word;
+    word.clear();
+  };
+  for (char c : text) {
+    if (c == ' ' || c == '\n') flush_word();
+    else word += c;
+  }
+  flush_word();
+  return out + line;
+}
+
 }  // namespace
 
 std::string default_data_dir() {
@@ -26,9 +43,7 @@ std::string default_data_dir() {
 Cli::Cli(std::string name, std::string summary) : name_(std::move(name)), summary_(std::move(summary)) {
   common_.out_dir = "out/" + name_;
   common_.data_dir = default_data_dir();
-  option("out", &common_.out_dir, "directory for report.html and other outputs");
-  option("data", &common_.data_dir, "Fashion-MNIST directory (env TAPEGRAD_DATA overrides the default)");
-  flag("full", &common_.full, "the full run (the default is a quick one)");
+  option("out", &common_.out_dir, "directory for report.html and other outputs", "DIR");
   add({"seed", "random seed", "N", std::to_string(common_.seed),
        [this](const std::string& v) { return parse_number(v, &common_.seed); }});
   add({"threads", "BLAS threads (0: library default)", "N", "0",
@@ -54,17 +69,25 @@ Cli& Cli::option(const std::string& name, double* target, const std::string& hel
   return *this;
 }
 
-Cli& Cli::option(const std::string& name, std::string* target, const std::string& help) {
-  add({name, help, "S", *target, [target](const std::string& v) { return (*target = v, true); }});
+Cli& Cli::data_option() {
+  return option("data", &common_.data_dir, "Fashion-MNIST IDX files (default: $TAPEGRAD_DATA, else the path below)",
+                "DIR");
+}
+
+Cli& Cli::full_flag(const std::string& help) { return flag("full", &common_.full, help); }
+
+Cli& Cli::option(const std::string& name, std::string* target, const std::string& help,
+                 const std::string& value_name) {
+  add({name, help, value_name, *target, [target](const std::string& v) { return (*target = v, true); }});
   return *this;
 }
 
 std::string Cli::usage() const {
-  std::string out = fmt::format("usage: {} [flags]\n\n{}\n\nflags:\n  --help{:>18}show this help\n", name_, summary_, "");
+  std::string out = fmt::format("usage: {} [flags]\n\n{}\n\nflags:\n  {:<24}show this help\n", name_, wrap(summary_, 90), "--help");
   for (const Entry& e : entries_) {
     std::string left = "--" + e.name + (e.takes_value ? " " + e.value_name : "");
     std::string dflt = e.default_text.empty() ? "" : " (default: " + e.default_text + ")";
-    out += fmt::format("  {:<22}{}{}\n", left, e.help, dflt);
+    out += fmt::format("  {:<24}{}{}\n", left, e.help, dflt);
   }
   return out;
 }

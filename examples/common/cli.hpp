@@ -27,7 +27,12 @@ class Cli {
   Cli& flag(const std::string& name, bool* target, const std::string& help);
   Cli& option(const std::string& name, int64_t* target, const std::string& help);
   Cli& option(const std::string& name, double* target, const std::string& help);
-  Cli& option(const std::string& name, std::string* target, const std::string& help);
+  Cli& option(const std::string& name, std::string* target, const std::string& help,
+             const std::string& value_name = "S");
+  /// Adds --data DIR (Fashion-MNIST; default $TAPEGRAD_DATA or the Debian package's path).
+  Cli& data_option();
+  /// Adds --full, described by `help` (what the full run does beyond the quick default).
+  Cli& full_flag(const std::string& help);
 
   /// Parses argv into the common options and the registered targets. --help prints the usage
   /// and exits 0; an unknown flag or a bad value prints the usage and exits 2.

@@ -27,7 +27,7 @@ namespace {
 struct GNode {
   std::string id;
   std::vector<std::string> lines;
-  bool leaf = false;
+  bool leaf = false, plain = false;
   std::string fill;
   int layer = 0;
   double x = 0, y = 0, w = 0, h = 0, order = 0;
@@ -88,7 +88,8 @@ Graph parse(const std::string& dot) {
       std::string attrs = m[2], label = attr(attrs, "label");
       if (!label.empty()) n.lines = label_lines(label);
       std::string shape = attr(attrs, "shape");
-      n.leaf = shape == "ellipse" || shape == "oval" || shape == "note" || attrs.find("leaf") != std::string::npos;
+      n.leaf = shape == "ellipse" || shape == "oval";
+      n.plain = shape == "plaintext" || shape == "plain" || shape == "none";
       n.fill = attr(attrs, "fillcolor");
     }
   }
@@ -102,6 +103,17 @@ void layout(Graph& g) {
     for (auto [a, b] : g.edges)
       if (g.nodes[b].layer < g.nodes[a].layer + 1) g.nodes[b].layer = g.nodes[a].layer + 1, changed = true;
     if (!changed) break;
+  }
+  // Pull every source (leaf or constant) down to just above its first consumer, so its edge is
+  // short instead of reaching from the top row.
+  std::vector<bool> has_input(g.nodes.size(), false);
+  for (auto [a, b] : g.edges) has_input[b] = true;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (has_input[i]) continue;
+    int first = -1;
+    for (auto [a, b] : g.edges)
+      if (a == i && (first < 0 || g.nodes[b].layer < first)) first = g.nodes[b].layer;
+    if (first > 0) g.nodes[i].layer = first - 1;
   }
   int layers = 0;
   for (GNode& n : g.nodes) {
@@ -145,14 +157,17 @@ std::string draw(const Graph& g) {
                      p.x, y0, p.x, mid, q.x, mid, q.x, y1);
   }
   for (const GNode& n : g.nodes) {
-    std::string fill = !n.fill.empty() ? n.fill : n.leaf ? "#e8f1fb" : "#fdf3e1";
+    std::string fill = !n.fill.empty() ? n.fill : n.leaf ? "#e8f1fb" : n.plain ? "#ffffff" : "#fdf3e1";
+    const char* stroke = n.leaf ? "#4e79a7" : n.plain ? "#bbbbbb" : "#c98a1b";
     s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" rx=\"{}\" fill=\"{}\" "
-                     "stroke=\"{}\"/>\n",
-                     n.x - n.w / 2, n.y - n.h / 2, n.w, n.h, n.leaf ? 12 : 3, escape(fill), n.leaf ? "#4e79a7" : "#c98a1b");
+                     "stroke=\"{}\"{}/>\n",
+                     n.x - n.w / 2, n.y - n.h / 2, n.w, n.h, n.leaf ? 12 : 3, escape(fill), stroke,
+                     n.plain ? " stroke-dasharray=\"3 3\"" : "");
     for (size_t i = 0; i < n.lines.size(); ++i)
       s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-family=\"Menlo, monospace\" "
-                       "font-size=\"11.5\">{}</text>\n",
-                       n.x, n.y - n.h / 2 + 18 + 15.0 * static_cast<double>(i), escape(n.lines[i]));
+                       "font-size=\"11.5\" fill=\"{}\">{}</text>\n",
+                       n.x, n.y - n.h / 2 + 18 + 15.0 * static_cast<double>(i), n.plain ? "#777" : "#222",
+                       escape(n.lines[i]));
   }
   return s + "</svg>\n";
 }

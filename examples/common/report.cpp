@@ -30,11 +30,13 @@ table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13.5px; }
 th, td { border-bottom: 1px solid #e3e5e8; padding: 4px 12px; text-align: left; }
 th { background: #f4f5f7; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+details summary { cursor: pointer; color: #1d4f91; margin: 6px 0; }
 figure { margin: 10px 0 16px; display: inline-block; vertical-align: top; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 13px; margin-top: 2px; max-width: 560px; }
 .row { display: flex; flex-wrap: wrap; gap: 8px 14px; }
-.row figure { margin: 4px 0; }
+.row details summary { cursor: pointer; color: #1d4f91; margin: 6px 0; }
+figure { margin: 4px 0; }
 )";
 
 bool looks_numeric(const std::string& s) {
@@ -59,6 +61,10 @@ void Report::section(int number, const std::string& title, const std::string& pr
 void Report::paragraph(const std::string& text) { body_ += "<p>" + escape(text) + "</p>\n"; }
 
 void Report::code(const std::string& text) { body_ += "<pre>" + escape(text) + "</pre>\n"; }
+
+void Report::details(const std::string& summary, const std::string& text) {
+  body_ += "<details><summary>" + escape(summary) + "</summary>\n<pre>" + escape(text) + "</pre></details>\n";
+}
 
 void Report::table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<bool> numeric(header.size(), !rows.empty());

@@ -17,6 +17,8 @@ class Report {
   void paragraph(const std::string& text);
   /// Monospace text (printed tensors, explain() listings, logs).
   void code(const std::string& text);
+  /// Monospace text folded under a one-line summary (long listings).
+  void details(const std::string& summary, const std::string& text);
   void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
   /// One chart (an <svg> element or other HTML) with a caption.
   void figure(const std::string& svg, const std::string& caption);
