@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""Reads the JSON lines the implementations printed and prints the comparison as markdown:
+the workload table (time per step, ratios against tapegrad, GFLOP/s, RSS, cost cross-check),
+issue 5's targets met or not, the per-op overhead and the scaling curves.
+Usage: report.py RESULTS.jsonl"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+from common import workload_spec
+
+IMPLS = ["tapegrad", "libtorch", "pytorch", "numpy"]
+W3_DATA_MB = 60000 * 784 * 4 / 2**20
+
+
+def load(path):
+    runs = defaultdict(list)  # (workload, impl) -> list of run records
+    peak = None
+    for line in open(path):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        if r["impl"] == "cblas_sgemm":
+            peak = r
+        else:
+            runs[(r["workload"], r["impl"])].append(r)
+    return runs, peak
+
+
+class Stat:
+    def __init__(self, records):
+        self.times = sorted(t for r in records for t in r["step_seconds"])
+        self.median = statistics.median(self.times)
+        self.spread = (self.times[-1] - self.times[0]) / self.median  # (max − min) / median
+        self.n = len(self.times)
+        self.peak_rss = max(r["peak_rss_kb"] for r in records) / 1024
+        self.start_rss = statistics.median(r["start_rss_kb"] for r in records) / 1024
+        self.cost = records[0]["check_cost"]
+        self.check_steps = records[0]["check_steps"]
+
+
+def fmt_time(s):
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} µs"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def flops_per_step(w):
+    weights = sum(w.dims[l] * w.dims[l - 1] for l in range(1, len(w.dims)))
+    return 6 * w.batch * weights
+
+
+def workload_table(runs, peak, stats):
+    out = ["| workload | impl | time / step (median) | spread | n | tapegrad faster by | GFLOP/s | peak RSS | start RSS | cost after k steps |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for wn in ["w1", "w2", "w3", "w4"]:
+        w = workload_spec(wn)
+        base = stats.get((wn, "tapegrad"))
+        for impl in IMPLS:
+            s = stats.get((wn, impl))
+            if not s:
+                continue
+            ratio = f"{s.median / base.median:.2f}×" if base else "—"
+            gf = flops_per_step(w) / s.median / 1e9
+            gf_s = f"{gf:.1f}" + (f" ({100 * gf / peak['gflops']:.0f}% of peak)" if wn == "w4" and peak else "")
+            extra = f" ({fmt_time(s.median * 469)} / epoch)" if wn == "w3" else ""
+            out.append(f"| {wn.upper()} | {impl} | {fmt_time(s.median)}{extra} | ±{50 * s.spread:.0f}% | {s.n} | "
+                       f"{ratio} | {gf_s} | {s.peak_rss:.0f} MB | {s.start_rss:.1f} MB | "
+                       f"{s.cost:.7g} (k = {s.check_steps}) |")
+    return out
+
+
+def cost_check(stats):
+    out = []
+    for wn in ["w1", "w2", "w3", "w4"]:
+        costs = {i: stats[(wn, i)].cost for i in IMPLS if (wn, i) in stats}
+        if len(costs) < 2:
+            continue
+        ref = statistics.median(costs.values())
+        worst = max(abs(c - ref) / abs(ref) for c in costs.values())
+        out.append(f"- {wn.upper()}: costs {', '.join(f'{i} {c:.7g}' for i, c in costs.items())}: "
+                   f"largest relative gap {worst:.1e} — {'same computation' if worst < 1e-4 else 'MISMATCH'}")
+    return out
+
+
+def verdict(ok, gap):
+    return ("met" if ok else "**not met**") + f" ({gap})"
+
+
+def targets(stats, peak):
+    out = ["| target | measured | status |", "|---|---|---|"]
+    t = lambda w, i: stats[(w, i)].median if (w, i) in stats else None
+    tg = t("w1", "tapegrad")
+    if tg and t("w1", "numpy") and t("w1", "libtorch"):
+        rn, rl = t("w1", "numpy") / tg, t("w1", "libtorch") / tg
+        out.append(f"| W1 ≥ 10× faster than NumPy | {rn:.1f}× | {verdict(rn >= 10, f'need {10 / rn:.1f}× more')} |")
+        out.append(f"| W1 ≥ 15× faster than LibTorch | {rl:.1f}× | {verdict(rl >= 15, f'need {15 / rl:.1f}× more')} |")
+    for wn in ["w2", "w3"]:
+        refs = {i: t(wn, i) for i in IMPLS[1:] if t(wn, i)}
+        if t(wn, "tapegrad") and refs:
+            best = min(refs, key=refs.get)
+            r = refs[best] / t(wn, "tapegrad")
+            out.append(f"| {wn.upper()} ≥ 1.5× faster than the fastest reference ({best}) | {r:.2f}× | "
+                       f"{verdict(r >= 1.5, f'need {1.5 / r:.2f}× more')} |")
+    if t("w4", "tapegrad") and peak:
+        gf = flops_per_step(workload_spec("w4")) / t("w4", "tapegrad") / 1e9
+        frac = gf / peak["gflops"]
+        out.append(f"| W4 ≥ 90% of cblas_sgemm peak ({peak['gflops']:.0f} GFLOP/s) | {100 * frac:.0f}% | "
+                   f"{verdict(frac >= 0.9, f'gap {100 * (0.9 - frac):+.0f} points' if frac < 0.9 else 'ok')} |")
+        slowest_ref = min((t("w4", i) for i in IMPLS[1:] if t("w4", i)), default=None)
+        if slowest_ref:
+            r = slowest_ref / t("w4", "tapegrad")
+            out.append(f"| W4 not slower than any reference | fastest reference / tapegrad = {r:.2f}× | "
+                       f"{verdict(r >= 1.0, 'ok' if r >= 1 else f'{100 * (1 / r - 1):.0f}% slower')} |")
+    for name, key in [("a recorded 1-element add + backward", "perop_add"), ("micrograd's 26-op expression + backward", "perop_expr")]:
+        if t(key, "tapegrad") and t(key, "libtorch"):
+            r = t(key, "libtorch") / t(key, "tapegrad")
+            out.append(f"| per-op overhead ≤ 1/5 of LibTorch's: {name} | {fmt_time(t(key, 'tapegrad'))} vs "
+                       f"{fmt_time(t(key, 'libtorch'))} = 1/{r:.1f} | {verdict(r >= 5, f'need {5 / r:.1f}× more' if r < 5 else 'ok')} |")
+    if ("w3", "tapegrad") in stats:
+        s = stats[("w3", "tapegrad")]
+        lim = W3_DATA_MB + 40
+        out.append(f"| W3 peak RSS ≤ data ({W3_DATA_MB:.0f} MB) + 40 MB | {s.peak_rss:.0f} MB | "
+                   f"{verdict(s.peak_rss <= lim, f'{s.peak_rss - lim:+.0f} MB')} |")
+        out.append(f"| tapegrad program RSS at start < 10 MB | {s.start_rss:.1f} MB | {verdict(s.start_rss < 10, 'ok')} |")
+    return out
+
+
+def perop_table(stats):
+    out = ["| per-op benchmark | impl | time (median) | per recorded op | spread | n |", "|---|---|---|---|---|---|"]
+    for key, ops in [("perop_add", 1), ("perop_expr", 26)]:
+        for impl in IMPLS:
+            s = stats.get((key, impl))
+            if s:
+                out.append(f"| {key} | {impl} | {fmt_time(s.median)} | {fmt_time(s.median / ops)} | ±{50 * s.spread:.0f}% | {s.n} |")
+    return out
+
+
+def scaling_table(stats, prefix, label):
+    keys = sorted({w for (w, _) in stats if w[0] == prefix and w[1:].isdigit()}, key=lambda w: int(w[1:]))
+    if not keys:
+        return []
+    impls = [i for i in IMPLS if any((k, i) in stats for k in keys)]
+    out = [f"| {label} | " + " | ".join(f"{i} time / step" for i in impls) + " | tapegrad faster than fastest reference by |",
+           "|---" * (len(impls) + 2) + "|"]
+    for k in keys:
+        cells = [fmt_time(stats[(k, i)].median) if (k, i) in stats else "—" for i in impls]
+        refs = [stats[(k, i)].median for i in impls[1:] if (k, i) in stats]
+        r = f"{min(refs) / stats[(k, 'tapegrad')].median:.2f}×" if refs and (k, "tapegrad") in stats else "—"
+        out.append(f"| {k[1:]} | " + " | ".join(cells) + f" | {r} |")
+    return out
+
+
+def main():
+    runs, peak = load(sys.argv[1])
+    stats = {k: Stat(v) for k, v in runs.items()}
+    print("### Workloads (float32, 2 threads)\n")
+    print("\n".join(workload_table(runs, peak, stats)))
+    if peak:
+        print(f"\n`cblas_sgemm` peak on this machine: {peak['gflops']:.1f} GFLOP/s (square n = {peak['n']}, 2 threads).")
+    print("\nCost cross-check (same data, same initial weights, float32):\n")
+    print("\n".join(cost_check(stats)))
+    print("\n### Issue 5 targets\n")
+    print("\n".join(targets(stats, peak)))
+    if any(k[0].startswith("perop") for k in stats):
+        print("\n### Per-op overhead\n")
+        print("\n".join(perop_table(stats)))
+    for prefix, label, title in [("b", "batch", "W3's network (784→256→128→10, Adam): time per step against batch size"),
+                                 ("d", "depth", "depth × width 256 (batch 128, SGD): time per step against depth")]:
+        table = scaling_table(stats, prefix, label)
+        if table:
+            print(f"\n### Scaling: {title}\n")
+            print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()
