@@ -107,10 +107,11 @@ std::string to_dot(const Tensor& t) {
 
 std::string explain(const Tensor& t) {
   const Collected c = collect(t, "explain");
-  if (c.nodes.empty() && c.leaves.empty())
-    return fmt::format("nothing recorded: the tensor {} requires no gradient\n", t.shape().str());
+  if (c.nodes.empty())
+    return fmt::format("nothing recorded: the tensor {} {} is a leaf{}\n", t.shape().str(), dtype_name(t.dtype()),
+                       t.requires_grad() ? " that requires grad" : " and requires no gradient");
   std::string out = fmt::format(
-      "{} ops in recording order; #k computes tk, leaves are x1…, const(…) needs no gradient; then each rule\n",
+      "{} ops in recording order (#k computes tk; x are leaves; const needs no gradient) with their backward rules\n",
       c.nodes.size());
   for (size_t k = 0; k < c.leaves.size(); ++k)
     out += fmt::format("x{}  leaf {} {}{}\n", k + 1, c.leaves[k]->shape.str(), dtype_name(c.leaves[k]->dtype),

@@ -212,16 +212,43 @@ const double* Tensor::data<double>() const {
   return static_cast<const double*>(raw_data());
 }
 
+namespace {
+// Nested brackets, one level per dim, as NumPy and PyTorch print; a dim longer than 6 shows
+// its first and last 3 entries around "…". Recursion depth is the rank (at most 8).
+constexpr size_t kIndent = 7;  // rows line up under the first one, after "Tensor("
+void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
+  const Shape& s = t.shape();
+  const int64_t n = s[d];
+  int64_t stride = 1;
+  for (size_t k = d + 1; k < s.size(); ++k) stride *= s[k];
+  out += '[';
+  for (int64_t i = 0; i < n; ++i) {
+    if (n > 6 && i == 3) {
+      out += d + 1 == s.size() ? "…, " : "…,\n" + std::string(kIndent + d + 1, ' ');
+      i = n - 3;
+    }
+    if (d + 1 == s.size())
+      out += detail::dispatch(t.dtype(), [&](auto tag) {
+        return fmt::format("{:.6g}", static_cast<const decltype(tag)*>(t.raw_data())[offset + i]);
+      });
+    else
+      print_values(out, t, d + 1, offset + i * stride);
+    if (i + 1 < n) out += d + 1 == s.size() ? ", " : ",\n" + std::string(kIndent + d + 1, ' ');
+  }
+  out += ']';
+}
+}  // namespace
+
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "Tensor(undefined)";
-  os << "Tensor(shape=" << t.shape().str() << ", dtype=" << dtype_name(t.dtype());
-  if (t.requires_grad()) os << ", op=" << t.op_name();
-  os << ", [";
-  auto v = t.to_vector();
-  const size_t shown = std::min<size_t>(v.size(), 12);
-  for (size_t i = 0; i < shown; ++i) os << (i ? ", " : "") << fmt::format("{:.6g}", v[i]);
-  if (shown < v.size()) os << ", … " << v.size() - shown << " more";
-  return os << "])";
+  std::string values;
+  if (t.dim() == 0)
+    values = fmt::format("{:.6g}", t.item());
+  else
+    print_values(values, t, 0, 0);
+  os << "Tensor(" << values << ", shape=" << t.shape().str() << ", dtype=" << dtype_name(t.dtype());
+  if (t.requires_grad()) os << (t.is_leaf() ? ", requires_grad" : ", op=") << (t.is_leaf() ? "" : t.op_name());
+  return os << ")";
 }
 
 }  // namespace ad
