@@ -120,19 +120,22 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return select_extreme("minimu
 Tensor maximum(const Tensor& a, const Tensor& b) { return select_extreme("maximum", a, b, true); }
 
 // One pass over the output: the mask is read in its own dtype (no converted copy) and every
-// operand through its broadcast strides, the last dim being the inner loop.
+// operand through its broadcast strides, the last dim being the inner loop. Both sides are
+// loaded before choosing, so the choice compiles to a select: a random mask would otherwise
+// mispredict every other branch.
 static Tensor where_kernel(const Tensor& mask, const Tensor& a, const Tensor& b, const Shape& shape) {
   Tensor out = empty(shape, a.dtype());
   const int64_t n = out.numel();
   if (n == 0) return out;
-  // A 0-d result is walked as shape (1,): every operand is then 0-d too, so all strides are 0.
-  const Shape walk = shape.empty() ? Shape{1} : shape;
-  const size_t rank = walk.size();
+  // Operands that all match the result (always so for a 0-d result) are walked as one flat row.
+  const bool flat = mask.shape() == shape && a.shape() == shape && b.shape() == shape;
+  const size_t rank = shape.size();
   int64_t sm[Shape::kMaxRank], sa[Shape::kMaxRank], sb[Shape::kMaxRank], idx[Shape::kMaxRank] = {};
-  detail::broadcast_strides(mask.shape(), walk, sm);
-  detail::broadcast_strides(a.shape(), walk, sa);
-  detail::broadcast_strides(b.shape(), walk, sb);
-  const int64_t inner = walk[rank - 1], im = sm[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
+  if (!flat) {
+    detail::broadcast_strides(mask.shape(), shape, sm);
+    detail::broadcast_strides(a.shape(), shape, sa);
+    detail::broadcast_strides(b.shape(), shape, sb);
+  }
   detail::dispatch(mask.dtype(), [&](auto mtag) {
     detail::dispatch(a.dtype(), [&](auto tag) {
       using M = decltype(mtag);
@@ -141,13 +144,24 @@ static Tensor where_kernel(const Tensor& mask, const Tensor& a, const Tensor& b,
       const T* x = static_cast<const T*>(a.raw_data());
       const T* y = static_cast<const T*>(b.raw_data());
       T* o = static_cast<T*>(out.raw_data());
+      if (flat) {
+        for (int64_t j = 0; j < n; ++j) {
+          const T xv = x[j], yv = y[j];
+          o[j] = m[j] != M(0) ? xv : yv;
+        }
+        return;
+      }
+      const int64_t inner = shape[rank - 1], im = sm[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
       int64_t om = 0, oa = 0, ob = 0;
       for (int64_t base = 0; base < n; base += inner) {
-        for (int64_t j = 0; j < inner; ++j) o[base + j] = m[om + j * im] != M(0) ? x[oa + j * ia] : y[ob + j * ib];
+        for (int64_t j = 0; j < inner; ++j) {
+          const T xv = x[oa + j * ia], yv = y[ob + j * ib];
+          o[base + j] = m[om + j * im] != M(0) ? xv : yv;
+        }
         for (size_t d = rank - 1; d-- > 0;) {  // advance the outer counter
           om += sm[d], oa += sa[d], ob += sb[d];
-          if (++idx[d] < walk[d]) break;
-          om -= sm[d] * walk[d], oa -= sa[d] * walk[d], ob -= sb[d] * walk[d];
+          if (++idx[d] < shape[d]) break;
+          om -= sm[d] * shape[d], oa -= sa[d] * shape[d], ob -= sb[d] * shape[d];
           idx[d] = 0;
         }
       }

@@ -125,6 +125,16 @@ TEST_P(BothDtypes, WhereSelectsWithBroadcastAndAnyMaskDtype) {
                 {1, -2, 2, -2, 3, -2, -1, 1, -1, 2, -1, 3});
 }
 
+// where selects, it does not blend: m·a + (1 − m)·b would turn log(−1) = NaN in the unused
+// branch into NaN output (0·NaN), and its gradient likewise.
+TEST_P(BothDtypes, WhereIgnoresNanInTheUnselectedBranch) {
+  Tensor x = leaf({-1, 2, -3, 4}, {4});
+  Tensor y = ad::where(ad::gt(x, 0.0), ad::log(x), ad::scalar(0, dt()));
+  expect_values(y, {0, std::log(2.0), 0, std::log(4.0)});
+  ad::sum(y).backward();
+  expect_values(x.grad(), {0, 0.5, 0, 0.25});
+}
+
 TEST_P(BothDtypes, FusedLossForwardValues) {
   // column 0 has logits [0, ln 2, ln 3] and class 2: −log(3/6) = ln 2; column 1 is uniform
   // over 3 classes with class 0: ln 3. The mean over m = 2 columns is (ln 2 + ln 3) / 2.
