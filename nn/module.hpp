@@ -1,5 +1,16 @@
 // Module: the base of every layer and network. A module owns parameters (leaf tensors that
 // require gradients), may hold submodules, and maps A[l-1] to A[l] in forward().
+//
+// A module of your own lists its parameters in visit_parameters() (and its submodules in
+// children()); everything else — parameters(), named_parameters(), zero_grad(), to(), save and
+// load — follows:
+//
+//   struct Scale : ad::nn::Module {                  // A = γ ⊙ Z, one γ per unit
+//     ad::Tensor gamma = ad::ones({4, 1}).requires_grad_();
+//     ad::Tensor forward(const ad::Tensor& z) override { return gamma * z; }
+//     std::string name() const override { return "scale"; }
+//     void visit_parameters(const ad::nn::ParameterVisitor& visit) override { visit("gamma", gamma); }
+//   };
 #pragma once
 
 #include <functional>
@@ -30,7 +41,7 @@ class Module {
   virtual Tensor forward(const Tensor& x) = 0;
   Tensor operator()(const Tensor& x) { return forward(x); }
   /// Short name for summaries and errors ("Linear", "ReLU", …).
-  virtual std::string name() const = 0;
+  virtual std::string name() const { return "module"; }
 
   /// Calls visit(name, param) for every parameter, in order (a module's own, then its
   /// submodules'). Modules with parameters override this.

@@ -14,6 +14,8 @@
 
 namespace ad::nn {
 
+/// Layers numbered l = 1, 2, … over every Linear inside, nested Sequentials included (fill a
+/// nested Sequential before adding it: its numbers are fixed when the outer one grows).
 class Sequential : public Module {
  public:
   Sequential() = default;

@@ -215,3 +215,27 @@ TEST(Summary, TableInTheNotation) {
 }
 
 }  // namespace
+
+namespace {
+
+// A user-defined module: only visit_parameters() and forward() are written.
+struct Scale : ad::nn::Module {
+  ad::Tensor gamma = ad::tensor({2, -1}, {2, 1}).requires_grad_();
+  ad::Tensor forward(const ad::Tensor& z) override { return gamma * z; }
+  void visit_parameters(const ad::nn::ParameterVisitor& visit) override { visit("gamma", gamma); }
+};
+
+TEST(Module, UserDefinedModuleJoinsNamingConversionAndSaving) {
+  ad::nn::Sequential net;
+  net.add(ad::nn::Linear(3, 2)).add(Scale()).add(ad::nn::Linear(2, 1));
+  auto named = net.named_parameters();
+  ASSERT_EQ(named.size(), 5u);
+  EXPECT_EQ(named[2].first, "gamma");
+  EXPECT_EQ(named[3].first, "W2");
+  EXPECT_EQ(net[1].name(), "module");
+  net.to(ad::DType::f64);
+  EXPECT_EQ(dynamic_cast<Scale&>(net[1]).gamma.dtype(), ad::DType::f64);
+  EXPECT_EQ(dynamic_cast<Scale&>(net[1]).gamma.to_vector(), (std::vector<double>{2, -1}));
+}
+
+}  // namespace
