@@ -127,6 +127,8 @@ void check_directions(GradcheckResult& r, const Fn& f, std::vector<Tensor>& xs, 
 
 GradcheckResult gradcheck(const Fn& f, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
   if (!(options.eps > 0.0)) throw ValueError(fmt::format("gradcheck: eps must be positive, got {}", options.eps));
+  if (options.directions < 1)  // big inputs would otherwise pass without a single check
+    throw ValueError(fmt::format("gradcheck: directions must be at least 1, got {}", options.directions));
   std::vector<Tensor> xs;
   std::vector<size_t> wanted;
   for (size_t i = 0; i < inputs.size(); ++i) {

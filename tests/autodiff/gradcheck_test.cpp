@@ -400,6 +400,9 @@ TEST(Gradcheck, RejectsMisuse) {
   ad::GradcheckOptions o;
   o.eps = 0;
   EXPECT_THROW(ad::gradcheck([](V in) { return in[0]; }, {x}, o), ad::ValueError);
+  o = {};
+  o.directions = 0;
+  EXPECT_THROW(ad::gradcheck([](V in) { return in[0]; }, {x}, o), ad::ValueError);
 }
 
 }  // namespace

@@ -148,6 +148,19 @@ TEST_P(BothDtypes, FusedLossForwardValues) {
               (kLn2 + 2 + std::log1p(std::exp(-2.0)) + 3 * 0.25 + std::log1p(std::exp(-3.0))) / 3, 1e-6);
 }
 
+TEST_P(BothDtypes, ZeroSizeTensorsFlowThroughShapeOpsAndSoftmax) {
+  Tensor e = leaf({}, {2, 0});
+  Tensor x = leaf({1, 2, 3, 4}, {2, 2});
+  Tensor joined = ad::concat({e, x, e}, 1);
+  expect_values(joined, {1, 2, 3, 4});
+  EXPECT_EQ(ad::softmax(e, 1).shape(), ad::Shape({2, 0}));
+  EXPECT_EQ(ad::index_select(x, 0, {}).shape(), ad::Shape({0, 2}));
+  EXPECT_EQ(ad::slice(x, 1, 2, 2).shape(), ad::Shape({2, 0}));
+  ad::sum(joined * joined).backward();
+  expect_values(x.grad(), {2, 4, 6, 8});
+  EXPECT_EQ(e.grad().shape(), ad::Shape({2, 0}));
+}
+
 // ---- derivatives against closed forms ------------------------------------------------------
 
 TEST_P(BothDtypes, SigmoidDerivativeIsSigmaTimesOneMinusSigma) {
