@@ -17,6 +17,7 @@
 #pragma once
 
 #include "autodiff/allocator.hpp"
+#include "autodiff/anomaly.hpp"
 #include "autodiff/error.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/grad_mode.hpp"

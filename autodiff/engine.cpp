@@ -11,6 +11,7 @@
 
 #include <span>
 
+#include "autodiff/anomaly.hpp"
 #include "autodiff/detail/tape.hpp"
 #include "autodiff/ops.hpp"
 
@@ -229,8 +230,10 @@ Tensor attach(Node* raw, const char* name, const char* math, const Tensor* const
   node->out_dtype = output.dtype();
   if (save_output) node->saved_output = output.impl()->storage;
   tape.push(node.get());
+  const Node& rec = *node;
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
+  if (anomaly_maybe_on()) anomaly_check_output(rec, inputs, n_inputs, output);  // throwing frees the record
   return output;
 }
 
@@ -265,6 +268,7 @@ bool sums_down_to(const Shape& from, const Shape& to) {
 // The gradient post-condition, checked once here for every op: dtype and shape of the input.
 void BackwardContext::add(size_t i, const Tensor& g) {
   if (!needs(i) || !g.defined()) return;
+  if (detail::anomaly_maybe_on()) detail::anomaly_check_grad(*node_, i, g, grad_);
   detail::Edge& e = node_->inputs[i];
   if (g.dtype() != e.dtype)
     throw DTypeError(fmt::format("{}: its backward rule gave input {} a {} gradient, but the input is {}", node_->name,
