@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/cli.hpp"
+#include "common/fast_blas.hpp"
 #include "common/graph_svg.hpp"
 #include "common/notebook.hpp"
 
@@ -118,6 +119,7 @@ void graph(ex::Notebook& nb) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ex::ensure_fast_blas(argv);
   ex::Cli cli("autodiff_basics",
               "The autodiff engine on its own: backward(), accumulation, no_grad, a second derivative, and "
               "the recorded graph as text and as a picture.");

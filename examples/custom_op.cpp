@@ -10,6 +10,7 @@
 #include <nn/nn.hpp>
 
 #include "common/cli.hpp"
+#include "common/fast_blas.hpp"
 #include "common/data.hpp"
 #include "common/notebook.hpp"
 #include "common/svg.hpp"
@@ -134,6 +135,7 @@ void define_and_check(ex::Notebook& nb) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ex::ensure_fast_blas(argv);
   int64_t steps = 600;
   ex::Cli cli("custom_op",
               "A user-defined differentiable op (swish) with its own backward rule, checked by gradcheck and "

@@ -9,9 +9,10 @@
 #include <filesystem>
 #include <iostream>
 #include <nn/nn.hpp>
-#include <sstream>
 
+#include "common/batcher.hpp"
 #include "common/cli.hpp"
+#include "common/fast_blas.hpp"
 #include "common/data.hpp"
 #include "common/notebook.hpp"
 #include "common/svg.hpp"
@@ -24,14 +25,8 @@ struct Recipe {
   std::string hidden = "512,256";  // n[1], n[2], …
   int64_t epochs = 20, batch = 128;
   double lr = 1e-3, lr_min = 1e-5, keep_prob = 0.8, l2 = 0.0;
+  bool no_flip = false;
 };
-
-std::vector<int64_t> parse_dims(const std::string& text) {
-  std::vector<int64_t> dims;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) dims.push_back(std::stoll(item));
-  return dims;
-}
 
 // Linear → ReLU → Dropout for every hidden layer, then Linear to the 10 logits Z[L]; the
 // softmax is fused into the cost.
@@ -67,7 +62,7 @@ struct Epoch {
   double cost, train_acc, test_acc, seconds, lr;
 };
 
-Epoch run_epoch(nn::Sequential& net, ad::optim::Adam& adam, nn::MiniBatches& batches, const Recipe& r,
+Epoch run_epoch(nn::Sequential& net, ad::optim::Adam& adam, ex::ImageBatcher& batches, const Recipe& r,
                 int64_t epoch, const ex::FashionData& d) {
   auto start = std::chrono::steady_clock::now();
   adam.set_learning_rate(cosine_lr(r, epoch));
@@ -75,7 +70,7 @@ Epoch run_epoch(nn::Sequential& net, ad::optim::Adam& adam, nn::MiniBatches& bat
   int64_t m = d.train.X.size(1);
   ex::Progress bar(fmt::format("epoch {:>2}", epoch + 1), static_cast<int64_t>(batches.size()));
   for (size_t k = 0; k < batches.size(); ++k) {
-    nn::Batch b = batches[k];
+    ex::ImageBatch b = batches[k];
     ad::Tensor Z = net.forward(b.X);
     ad::Tensor J = nn::softmax_cross_entropy(Z, b.Y);
     if (r.l2 > 0) J = J + nn::l2_regularization(net, r.l2, b.X.size(1));
@@ -83,7 +78,7 @@ Epoch run_epoch(nn::Sequential& net, ad::optim::Adam& adam, nn::MiniBatches& bat
     J.backward();
     adam.step();
     total += J.item() * static_cast<double>(b.X.size(1));
-    correct += nn::accuracy(Z, b.Y) * static_cast<double>(b.X.size(1));
+    correct += nn::accuracy(Z, b.labels) * static_cast<double>(b.X.size(1));
     bar.update(static_cast<int64_t>(k + 1), fmt::format("J = {:.4f}", total / (static_cast<double>(k + 1) * r.batch)));
   }
   bar.finish();
@@ -108,6 +103,7 @@ std::string class_grid(const ex::FashionData& d) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ex::ensure_fast_blas(argv);
   Recipe r;
   int64_t train_limit = 12000;
   ex::Cli cli("fashion_mnist",
@@ -123,6 +119,8 @@ int main(int argc, char** argv) {
   cli.option("keep-prob", &r.keep_prob, "dropout keep probability after each hidden layer (1: no dropout)");
   cli.option("l2", &r.l2, "L2 penalty λ (0: none)");
   cli.option("train-limit", &train_limit, "training images of the quick run");
+  cli.flag("no-flip", &r.no_flip, "train without mirrored images (by default half of each batch is flipped "
+                                  "left–right)");
   ex::CommonOptions opts = cli.parse(argc, argv);
   if (opts.threads > 0) ad::set_num_threads(opts.threads);
   if (!opts.full) r.epochs = std::min<int64_t>(r.epochs, 3);
@@ -151,16 +149,17 @@ int main(int argc, char** argv) {
                                         "into the cost.",
                                         r.hidden, r.keep_prob));
   ad::manual_seed(opts.seed);
-  nn::Sequential net = build(parse_dims(r.hidden), r.keep_prob);
+  nn::Sequential net = build(ex::parse_list(r.hidden), r.keep_prob);
   nb.code(nn::summary(net, 784));
 
-  nb.section("Training", fmt::format("{} epochs of mini-batches of {} with Adam (α0 = {}, cosine decay to {}){}; "
-                                     "after each epoch the mean cost and accuracy of its batches, the test accuracy, "
-                                     "and the time.",
-                                     r.epochs, r.batch, r.lr, r.lr_min,
-                                     r.l2 > 0 ? fmt::format(", L2 λ = {}", r.l2) : std::string()));
+  nb.section("Training", fmt::format("{} epochs of shuffled mini-batches of {}{} with Adam (α0 = {}, cosine decay "
+                                     "to {}){}; after each epoch the mean cost and accuracy of its batches, the test "
+                                     "accuracy, and the time.",
+                                     r.epochs, r.batch, r.no_flip ? "" : ", each image mirrored left–right with "
+                                                                        "probability ½,",
+                                     r.lr, r.lr_min, r.l2 > 0 ? fmt::format(", L2 λ = {}", r.l2) : std::string()));
   ad::optim::Adam adam(net.parameters(), r.lr);
-  nn::MiniBatches batches(d.train.X, Y_train, r.batch);
+  ex::ImageBatcher batches(d.train.X, d.train.labels, 10, r.batch, 28, !r.no_flip);
   std::vector<Epoch> epochs;
   std::vector<std::vector<std::string>> rows;
   double train_seconds = 0;
@@ -238,7 +237,7 @@ int main(int argc, char** argv) {
   std::string path = (std::filesystem::path(opts.out_dir) / "fashion_mnist.safetensors").string();
   std::filesystem::create_directories(opts.out_dir);
   nn::save(net, path);
-  nn::Sequential reloaded = build(parse_dims(r.hidden), r.keep_prob);
+  nn::Sequential reloaded = build(ex::parse_list(r.hidden), r.keep_prob);
   nn::load(reloaded, path);
   double reloaded_acc = nn::accuracy(logits(reloaded, d.test.X), d.test.labels);
   nb.say(fmt::format("saved {} ({} parameters, {:.1f} MB); reloaded test accuracy {}", path, net.parameter_count(),

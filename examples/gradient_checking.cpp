@@ -9,6 +9,7 @@
 #include <nn/nn.hpp>
 
 #include "common/cli.hpp"
+#include "common/fast_blas.hpp"
 #include "common/notebook.hpp"
 
 namespace nn = ad::nn;
@@ -92,6 +93,7 @@ nn::Sequential network(uint64_t seed, std::shared_ptr<nn::Module> output) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ex::ensure_fast_blas(argv);
   ex::Cli cli("gradient_checking",
               "The course's gradient check on a deep network, then a custom op with a deliberately broken "
               "backward rule caught by the check and by ad::gradcheck.");

@@ -8,6 +8,7 @@
 #include <nn/nn.hpp>
 
 #include "common/cli.hpp"
+#include "common/fast_blas.hpp"
 #include "common/data.hpp"
 #include "common/notebook.hpp"
 #include "common/svg.hpp"
@@ -66,6 +67,7 @@ std::string plot(nn::Sequential& net, const nn::Dataset& data, const std::string
 }  // namespace
 
 int main(int argc, char** argv) {
+  ex::ensure_fast_blas(argv);
   int64_t iterations = 10000, sweep_iterations = 5000;
   ex::Cli cli("two_layer_planar",
               "The seed's two-layer network on the planar flower data: gradient descent, decision "

@@ -1,7 +1,10 @@
 #include "common/cli.hpp"
 
+#include <autodiff/anomaly.hpp>
+
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
@@ -35,6 +38,22 @@ std::string wrap(const std::string& text, size_t width) {
 
 }  // namespace
 
+std::vector<int64_t> parse_list(const std::string& text) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = std::min(text.find(',', start), text.size());
+    int64_t v = 0;
+    if (!parse_number(text.substr(start, end - start), &v) || v <= 0) {
+      std::cerr << "bad list '" << text << "': expected positive integers separated by commas\n";
+      std::exit(2);
+    }
+    out.push_back(v);
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string default_data_dir() {
   const char* env = std::getenv("TAPEGRAD_DATA");
   return env && *env ? env : "/usr/share/datasets/fashion-mnist";
@@ -48,6 +67,7 @@ Cli::Cli(std::string name, std::string summary) : name_(std::move(name)), summar
        [this](const std::string& v) { return parse_number(v, &common_.seed); }});
   add({"threads", "BLAS threads (0: library default)", "N", "0",
        [this](const std::string& v) { return parse_number(v, &common_.threads); }});
+  flag("debug", &common_.debug, "anomaly detection: stop at the first NaN/Inf, naming the op that made it");
 }
 
 Cli& Cli::flag(const std::string& name, bool* target, const std::string& help) {
@@ -121,6 +141,7 @@ CommonOptions Cli::parse(int argc, char** argv) {
     }
     if (!entry->set(value)) fail("bad value '" + value + "' for --" + key);
   }
+  if (common_.debug) ad::set_detect_anomaly(true);  // every thread, for the whole run
   return common_;
 }
 

@@ -1,5 +1,5 @@
 // Command-line flags shared by every example: --help, --out DIR, --data DIR (or the
-// TAPEGRAD_DATA environment variable), --full, --seed, --threads, plus each example's own.
+// TAPEGRAD_DATA environment variable), --full, --seed, --threads, --debug, plus each example's own.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@ struct CommonOptions {
   bool full = false;      ///< the full run instead of the quick default
   uint64_t seed = 1;
   int threads = 0;        ///< 0: leave the library default
+  bool debug = false;     ///< anomaly detection on: the first NaN/Inf throws, naming its op
 };
 
 /// A tiny flag parser: "--name value" or "--name=value"; boolean flags take no value.
@@ -52,6 +53,9 @@ class Cli {
   std::vector<Entry> entries_;
   CommonOptions common_;
 };
+
+/// "512,256" → {512, 256}; exits with a message on a malformed list (flags are user input).
+std::vector<int64_t> parse_list(const std::string& text);
 
 /// The default data directory: $TAPEGRAD_DATA, else the Debian package's location.
 std::string default_data_dir();

@@ -1,5 +1,7 @@
 #include "common/notebook.hpp"
 
+#include "common/fast_blas.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -17,8 +19,8 @@ Notebook::Notebook(const std::string& program, const std::string& title, const s
   std::time_t now = std::time(nullptr);
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%d %H:%M", std::localtime(&now));
-  report_.meta(fmt::format("tapegrad examples/{} · {} run · seed {} · {}", program, opts.full ? "full" : "quick",
-                           opts.seed, date));
+  report_.meta(fmt::format("tapegrad examples/{} · {} run · seed {} · OpenBLAS {} kernels, {} threads · {}", program,
+                           opts.full ? "full" : "quick", opts.seed, blas_core_name(), ad::get_num_threads(), date));
   std::cout << title << "\n" << std::string(title.size(), '=') << "\n" << intro << "\n";
 }
 

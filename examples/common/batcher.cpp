@@ -1,0 +1,54 @@
+#include "common/batcher.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace ex {
+
+ImageBatcher::ImageBatcher(const ad::Tensor& X, std::vector<int64_t> labels, int64_t classes, int64_t batch, int width,
+                           bool flip)
+    : labels_(std::move(labels)), pixels_(X.size(0)), classes_(classes), batch_(batch), width_(width), flip_(flip) {
+  const int64_t m = X.size(1);
+  ad::Tensor x = X.to(ad::DType::f32);
+  const float* src = x.data<float>();
+  rows_.resize(static_cast<size_t>(m * pixels_));
+  constexpr int64_t kBlock = 64;  // transpose in blocks of samples so reads and writes stay cached
+  for (int64_t i0 = 0; i0 < m; i0 += kBlock)
+    for (int64_t p = 0; p < pixels_; ++p)
+      for (int64_t i = i0; i < std::min(m, i0 + kBlock); ++i) rows_[static_cast<size_t>(i * pixels_ + p)] = src[p * m + i];
+  order_.resize(static_cast<size_t>(m));
+  flipped_.assign(static_cast<size_t>(m), 0);
+  shuffle();
+}
+
+void ImageBatcher::shuffle() {
+  std::iota(order_.begin(), order_.end(), int64_t{0});
+  for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[ad::random_u64() % i]);  // Fisher–Yates
+  if (flip_)
+    for (auto& f : flipped_) f = static_cast<uint8_t>(ad::random_u64() & 1);
+}
+
+size_t ImageBatcher::size() const { return (order_.size() + static_cast<size_t>(batch_) - 1) / static_cast<size_t>(batch_); }
+
+ImageBatch ImageBatcher::operator[](size_t k) const {
+  const size_t first = k * static_cast<size_t>(batch_), last = std::min(order_.size(), first + static_cast<size_t>(batch_));
+  const auto B = static_cast<int64_t>(last - first);
+  ImageBatch b{ad::empty({pixels_, B}), ad::zeros({classes_, B}), {}};
+  float* x = b.X.data<float>();
+  float* y = b.Y.data<float>();
+  for (int64_t j = 0; j < B; ++j) {
+    const int64_t i = order_[first + static_cast<size_t>(j)];
+    const float* row = &rows_[static_cast<size_t>(i * pixels_)];
+    if (flipped_[first + static_cast<size_t>(j)]) {
+      for (int64_t p = 0; p < pixels_; ++p) x[p * B + j] = row[p - p % width_ + (width_ - 1 - p % width_)];
+    } else {
+      for (int64_t p = 0; p < pixels_; ++p) x[p * B + j] = row[p];
+    }
+    const int64_t label = labels_[static_cast<size_t>(i)];
+    y[label * B + j] = 1.0f;
+    b.labels.push_back(label);
+  }
+  return b;
+}
+
+}  // namespace ex
