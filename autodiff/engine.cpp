@@ -123,14 +123,15 @@ Tape* check_roots(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
       op, n.name, n.out_shape.str()));
 }
 
-// Runs one record whose gradient is complete.
-void run_node(Node* raw, BackwardRun& run) {
-  Ref<Node> node(raw);  // keep it alive while its rule runs
+// Runs one record whose gradient is complete. It takes no handle on the record: one with a
+// pending gradient is reachable from the roots, which the pass holds (a locked increment and
+// decrement per record would be a tenth of the cost of a tiny op).
+void run_node(Node* node, BackwardRun& run) {
   Tensor g(std::move(node->pending));
   --run.pending_nodes;
   if (run.captures && node->capture_index >= 0) (*run.captures)[node->capture_index] = g;
   if (node->freed) throw_freed(*node, run.op);
-  BackwardContext ctx(node.get(), g);
+  BackwardContext ctx(node, std::move(g));
   node->apply(ctx);
   if (!run.retain_graph) {  // free what the rule saved as soon as it has run: lower peak memory
     node->release_saved();
@@ -176,6 +177,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
   SmallVec<Tensor, 2> seeded;
   Tape* tape = check_roots(roots, seeds, seeded, run.op);
   WalkScope scope(run, tape);
+  SmallVec<Edge, 2> root_edges;  // hold the roots' records for the whole pass
   size_t top = 0;
   try {
     for (size_t i = 0; i < roots.size(); ++i) {
@@ -186,7 +188,8 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
       } else {
         e.leaf = roots[i].ref();
       }
-      deliver(e, seeded[i], run);
+      root_edges.push_back(std::move(e));
+      deliver(root_edges[i], seeded[i], run);
     }
     if (!tape) return;
     for (size_t s = top + 1; s-- > 0 && run.pending_nodes > 0;)
@@ -201,7 +204,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
 
 Tensor attach(Node* raw, const char* name, const char* math, const Tensor* const* inputs, size_t n_inputs,
               Tensor output, bool save_output) {
-  Ref<Node> node(raw);  // owns the record even if this throws
+  Ref<Node> node = Ref<Node>::adopt(raw);  // owns the record even if this throws
   AD_ASSERT(output.defined() && !output.impl()->grad_fn);
   node->name = name;
   node->math = math;
@@ -243,7 +246,7 @@ Tensor BackwardContext::output() const {
   if (!node_->saved_output)
     throw UsageError(fmt::format("{}: its backward rule asks for the output, but the op was recorded without save_output",
                                  node_->name));
-  detail::Ref<detail::TensorImpl> impl(new detail::TensorImpl());
+  auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = node_->out_dtype;
   impl->shape = node_->out_shape;
   impl->storage = node_->saved_output;

@@ -27,7 +27,7 @@ void check_shape(const char* op, const Shape& shape, DType dtype) {
 // An uninitialized tensor; `op` names the caller in errors.
 Tensor make(const char* op, const Shape& shape, DType dtype) {
   check_shape(op, shape, dtype);
-  detail::Ref<detail::TensorImpl> impl(new detail::TensorImpl());
+  auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = dtype;
   impl->shape = shape;
   impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));

@@ -82,6 +82,13 @@ class RuleNode final : public Node {
   std::optional<Rule> rule_;
 };
 
+/// One input listed to record_op: a reference, so listing inputs copies no handle (each copy
+/// would be two atomic operations on the hot path).
+struct InputRef {
+  InputRef(const Tensor& tensor) : t(&tensor) {}  // NOLINT: implicit, so `{a, b}` lists inputs
+  const Tensor* t;
+};
+
 /// True when grad mode is on and any input requires a gradient.
 inline bool should_record(std::initializer_list<const Tensor*> inputs) {
   if (!is_grad_enabled()) return false;
@@ -118,16 +125,16 @@ class BackwardContext {
 /// gradients. `math` states the rule for ad::explain. With `save_output` the rule may call
 /// ctx.output() (saving the output's values without a reference cycle).
 template <class Rule>
-Tensor record_op(const char* name, const char* math, std::initializer_list<Tensor> inputs, Tensor output,
+Tensor record_op(const char* name, const char* math, std::initializer_list<detail::InputRef> inputs, Tensor output,
                  Rule&& rule, bool save_output = false) {
   if (!is_grad_enabled()) return output;
   const Tensor* ptrs[8];
   size_t n = 0;
   bool any = false;
-  for (const Tensor& t : inputs) {
+  for (detail::InputRef in : inputs) {
     if (n == 8) throw UsageError("record_op: at most 8 inputs in a braced list; pass a std::vector");
-    ptrs[n++] = &t;
-    any = any || (t.defined() && t.requires_grad());
+    ptrs[n++] = in.t;
+    any = any || (in.t->defined() && in.t->requires_grad());
   }
   if (!any) return output;
   auto* node = new detail::RuleNode<std::decay_t<Rule>>(std::forward<Rule>(rule));

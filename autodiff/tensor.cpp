@@ -27,7 +27,7 @@ Ref<Storage> Storage::create(size_t bytes) {
   auto* s = new (block) Storage();
   s->bytes = bytes;
   s->data = static_cast<char*>(block) + 64;
-  return Ref<Storage>(s);
+  return Ref<Storage>::adopt(s);
 }
 
 void release_last(Storage* s) {
@@ -151,7 +151,7 @@ Tensor& Tensor::fill_(double value) {
 }
 
 Tensor Tensor::detach() const {
-  detail::Ref<detail::TensorImpl> impl(new detail::TensorImpl());
+  auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = dtype();
   impl->shape = shape();
   impl->storage = impl_->storage;

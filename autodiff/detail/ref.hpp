@@ -12,6 +12,15 @@ class Ref {
  public:
   Ref() = default;
   explicit Ref(T* p) : p_(p) { retain(); }
+  /// Owns a just-made object without a locked increment: no other thread can see it yet, so its
+  /// count is set to 1 with a plain store. (A locked instruction right after the object's
+  /// construction waits for all those stores to drain: the costliest step of recording an op.)
+  static Ref adopt(T* fresh) {
+    fresh->refs_.store(1, std::memory_order_relaxed);
+    Ref r;
+    r.p_ = fresh;
+    return r;
+  }
   Ref(const Ref& o) : p_(o.p_) { retain(); }
   Ref(Ref&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
   Ref& operator=(const Ref& o) {
