@@ -44,12 +44,13 @@ class IdxReader {
     consumed_ += got;
     return got;
   }
-  // Reads exactly n bytes of `what`, else throws "truncated".
-  void read_exact(void* dst, size_t n, const std::string& what) {
+  // Reads exactly n bytes of `what`, else throws "truncated" (`needs`: the size to report,
+  // when this read is one chunk of a bigger one).
+  void read_exact(void* dst, size_t n, const std::string& what, size_t needs = 0) {
     size_t got = read(dst, n);
     if (got < n)
       throw ValueError(fmt::format("{}: '{}' is truncated: {} needs {} bytes but the file ends after {} bytes",
-                                   op_, path_, what, n, consumed_));
+                                   op_, path_, what, needs ? needs : n, consumed_));
   }
   bool at_end() {
     unsigned char extra;
@@ -108,8 +109,16 @@ std::vector<unsigned char> read_payload(IdxReader& in, const std::vector<uint64_
   if (limit >= 0) m = std::min<uint64_t>(m, static_cast<uint64_t>(limit));
   if (item_bytes > (uint64_t{1} << 24) || m > (uint64_t{1} << 32))
     throw ValueError(fmt::format("{}: '{}' is corrupt: implausible dims {}", in.op(), in.path(), dims_str(dims)));
-  std::vector<unsigned char> data(m * item_bytes);
-  in.read_exact(data.data(), data.size(), fmt::format("the data for dims {}", dims_str(dims)));
+  // The buffer grows as the data arrives: a header announcing more than the file holds (up to
+  // 2^56 bytes) fails as truncated instead of first allocating what it announces.
+  const uint64_t total = m * item_bytes;
+  constexpr uint64_t kChunk = uint64_t{1} << 24;
+  std::vector<unsigned char> data;
+  while (data.size() < total) {
+    const size_t at = data.size(), n = static_cast<size_t>(std::min(total - at, kChunk));
+    data.resize(at + n);
+    in.read_exact(data.data() + at, n, fmt::format("the data for dims {}", dims_str(dims)), total);
+  }
   if (m == dims[0] && !in.at_end())
     throw ValueError(fmt::format("{}: '{}' is corrupt: dims {} don't match the size: more data follows the {} "
                                  "bytes they announce",

@@ -42,6 +42,10 @@ void for_each_with_grad(const std::vector<Tensor>& params, F f) {
 
 Optimizer::Optimizer(std::vector<Tensor> params, double lr, const char* who) : params_(std::move(params)), lr_(lr) {
   check_lr(who, lr);
+  if (params_.empty())  // as torch.optim: an optimizer of nothing is always a mistake
+    throw UsageError(fmt::format("{}: no parameters to optimize (the list is empty; does the model have any "
+                                 "layers with weights?)",
+                                 who));
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
     if (!p.defined()) throw UsageError(fmt::format("{}: parameter {} is undefined", who, i));

@@ -69,6 +69,8 @@ Tensor parse_entry(const std::string& path, const std::string& name, const json&
   uint64_t bytes = dtype_size(dtype);
   for (const json& d : sh) {
     const uint64_t n = as_size(path, name, "shape", d);
+    if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))  // beside a 0 dim it would pass the size check
+      fail(path, fmt::format("tensor '{}': shape size {} is too large", name, n));
     if (n != 0 && bytes > data_size / n) fail(path, fmt::format("tensor '{}' is larger than the file", name));
     bytes *= n;
     shape.push_back(static_cast<int64_t>(n));
