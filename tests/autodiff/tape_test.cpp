@@ -187,6 +187,40 @@ TEST(Tape, RecordsAreReleasedWhenUnreachable) {
   EXPECT_EQ(ad::tape_size(), before);
 }
 
+// Records dying in the middle of the tape leave holes; when more than half the slots are holes
+// the next record compacts them away, renumbering the live records. Records that die after that
+// must leave their new slots, and backward must still find every live one.
+TEST(Tape, CompactionRenumbersLiveRecords) {
+  const size_t base = ad::tape_size();
+  Tensor x = leaf(2.0);
+  std::vector<Tensor> kept;
+  {
+    std::vector<Tensor> all;
+    for (int i = 0; i < 8000; ++i) all.push_back(x * static_cast<double>(i % 5 + 1));
+    for (int i = 0; i < 8000; i += 4) kept.push_back(all[i]);
+  }  // 6000 holes among 2000 live records
+  Tensor anchor = x * 1.0;  // this record compacts the tape
+  std::vector<Tensor> even;
+  double want = 0;
+  for (size_t k = 0; k < kept.size(); k += 2) even.push_back(kept[k]), want += (4 * k) % 5 + 1;
+  kept.clear();  // the odd ones die after the renumbering
+  EXPECT_EQ(ad::tape_size(), base + 1000 + 1);
+  Tensor total = even[0];
+  for (size_t k = 1; k < even.size(); ++k) total = total + even[k];
+  {
+    std::vector<Tensor> junk;
+    for (int i = 0; i < 20000; ++i) junk.push_back(x * 1.0);
+  }
+  // more holes, then a create_graph pass that records while it walks
+  Tensor g = ad::grad({total * total}, {x}, {}, false, true)[0];  // d(T²)/dx = 2 T T'
+  EXPECT_DOUBLE_EQ(g.item(), 2 * (want * 2.0) * want);
+  total.backward();
+  EXPECT_DOUBLE_EQ(x.grad().item(), want);
+  g = total = anchor = Tensor();
+  even.clear();
+  EXPECT_EQ(ad::tape_size(), base);
+}
+
 // A custom op through the public record_op: y = x, but its backward rule throws.
 Tensor throwing_identity(const Tensor& x) {
   return ad::record_op("boom", "dX = ⊥", {x}, x.detach().clone(),
