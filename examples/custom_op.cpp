@@ -92,10 +92,10 @@ void define_and_check(ex::Notebook& nb) {
   ad::Tensor composite = x * ad::sigmoid(x);
   size_t before = ad::tape_size();
   ad::Tensor fused = swish(x);
-  nb.code(fmt::format("x              = {}\nswish(x)       = {}\nx·sigmoid(x)   = {}   (the composite: {} records; "
-                      "swish: {})",
-                      fmt::join(x.to_vector(), ", "), fmt::join(fused.to_vector(), ", "),
-                      fmt::join(composite.to_vector(), ", "), 2, ad::tape_size() - before));
+  nb.code(fmt::format("x              = {:8.5f}\nswish(x)       = {:8.5f}\nx·sigmoid(x)   = {:8.5f}\n"
+                      "records on the tape: the composite 2 (sigmoid, mul), swish {}",
+                      fmt::join(x.to_vector(), " "), fmt::join(fused.to_vector(), " "),
+                      fmt::join(composite.to_vector(), " "), ad::tape_size() - before));
 
   nb.section("Checking it with gradcheck", "First derivatives against finite differences in float64, then the "
                                            "second derivative: the gradient of swish′ through create_graph.");

@@ -132,10 +132,8 @@ int main(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i <= iterations; ++i) {
     ad::Tensor J = nn::binary_cross_entropy(net.forward(d.X_train), d.Y_train);
-    if (i % 100 == 0) {
-      its.push_back(static_cast<double>(i)), costs.push_back(J.item());
-      log += fmt::format("Cost after iteration {:>4}: {:.6f}\n", i, J.item());
-    }
+    if (i % 10 == 0) its.push_back(static_cast<double>(i)), costs.push_back(J.item());
+    if (i % 100 == 0) log += fmt::format("Cost after iteration {:>4}: {:.6f}\n", i, J.item());
     bar.update(i, fmt::format("J = {:.4f}", J.item()));
     if (i == iterations) break;
     sgd.zero_grad();
@@ -146,7 +144,7 @@ int main(int argc, char** argv) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nb.code(log);
   nb.figure(ex::line_chart({"cost J", "iteration", "J", {{"train cost", its, costs, ex::palette(0)}}, 520, 300}),
-            fmt::format("The cost every 100 iterations ({:.1f} s in all).", seconds));
+            fmt::format("The cost every 10 iterations ({:.1f} s in all).", seconds));
 
   nb.section("Accuracy", "The prediction is 1 where A[L] > 0.5.");
   ad::Tensor A_train, A_test;
@@ -162,13 +160,15 @@ int main(int argc, char** argv) {
 
   std::vector<int64_t> predicted = nn::predict(A_test);
   std::vector<double> prob = A_test.to_vector();
-  nb.section("Misclassified test images", "The images the network gets wrong, with its probability that y = 1.");
+  nb.section("Misclassified test images", "The images the network gets wrong: under each, its (wrong) answer and "
+                                         "its probability that y = 1.");
   if (d.images) {
     std::vector<ex::ImageTile> tiles;
     for (size_t i = 0; i < predicted.size() && tiles.size() < 40; ++i)
       if (predicted[i] != d.test_labels[i])
         tiles.push_back(ex::tile(d.X_test, static_cast<int64_t>(i),
-                                 fmt::format("{}\np = {:.2f}", predicted[i] ? d.name_b : d.name_a, prob[i]), true));
+                                 fmt::format("→ {}\np(y=1) = {:.2f}", predicted[i] ? d.name_b : d.name_a, prob[i]),
+                                 true));
     size_t wrong = 0;
     for (size_t i = 0; i < predicted.size(); ++i) wrong += predicted[i] != d.test_labels[i];
     nb.say(fmt::format("{} of {} test images are misclassified; the first {} (captions: the prediction):", wrong,

@@ -25,7 +25,8 @@ struct Recipe {
   std::string hidden = "512,256";  // n[1], n[2], …
   int64_t epochs = 20, batch = 128;
   double lr = 1e-3, lr_min = 1e-5, keep_prob = 0.8, l2 = 0.0;
-  bool no_flip = false;
+  double smoothing = 0.0;
+  bool no_flip = false, tta = false, standardize = false;
 };
 
 // Linear → ReLU → Dropout for every hidden layer, then Linear to the 10 logits Z[L]; the
@@ -43,7 +44,7 @@ nn::Sequential build(const std::vector<int64_t>& hidden, double keep_prob) {
 }
 
 // Logits of every column in eval mode (dropout off), in chunks to bound memory.
-ad::Tensor logits(nn::Sequential& net, const ad::Tensor& X) {
+ad::Tensor plain_logits(nn::Sequential& net, const ad::Tensor& X) {
   ad::NoGradGuard no_grad;
   net.eval();
   std::vector<ad::Tensor> parts;
@@ -51,6 +52,22 @@ ad::Tensor logits(nn::Sequential& net, const ad::Tensor& X) {
     parts.push_back(net.forward(ad::slice(X, 1, start, std::min(X.size(1), start + 10000))));
   net.train();
   return parts.size() == 1 ? parts[0] : ad::concat(parts, 1);
+}
+
+// Every 28×28 image mirrored left–right: a permutation of the 784 rows of X.
+ad::Tensor mirrored(const ad::Tensor& X) {
+  std::vector<int64_t> rows;
+  for (int64_t p = 0; p < 784; ++p) rows.push_back(p - p % 28 + 27 - p % 28);
+  ad::NoGradGuard no_grad;
+  return ad::index_select(X, 0, rows);
+}
+
+// With test-time augmentation the logits of each image and of its mirror image are averaged.
+bool g_tta = false;
+ad::Tensor logits(nn::Sequential& net, const ad::Tensor& X) {
+  if (!g_tta) return plain_logits(net, X);
+  ad::NoGradGuard no_grad;
+  return (plain_logits(net, X) + plain_logits(net, mirrored(X))) * 0.5;
 }
 
 // α_t = α_min + (α0 − α_min)·(1 + cos(π·t/T))/2: large steps first, small ones to settle.
@@ -121,9 +138,13 @@ int main(int argc, char** argv) {
   cli.option("train-limit", &train_limit, "training images of the quick run");
   cli.flag("no-flip", &r.no_flip, "train without mirrored images (by default half of each batch is flipped "
                                   "left–right)");
+  cli.option("smoothing", &r.smoothing, "label smoothing ε (0: plain one-hot targets)");
+  cli.flag("tta", &r.tta, "test-time augmentation: average the logits of each image and its mirror image");
+  cli.flag("standardize", &r.standardize, "scale the pixels to mean 0 and variance 1 (training-set statistics)");
   ex::CommonOptions opts = cli.parse(argc, argv);
   if (opts.threads > 0) ad::set_num_threads(opts.threads);
   if (!opts.full) r.epochs = std::min<int64_t>(r.epochs, 3);
+  g_tta = r.tta;
 
   ex::Notebook nb("fashion_mnist", "Fashion-MNIST with a deep network",
                   "Ten classes of 28×28 clothing images. A network of ReLU layers with dropout, trained "
@@ -143,6 +164,14 @@ int main(int argc, char** argv) {
   ad::Tensor Y_train = nn::one_hot(d.train.labels, 10);
   nb.shapes({{"X_train = A[0]", d.train.X}, {"Y_train (one-hot)", Y_train}, {"X_test", d.test.X}});
   nb.figure(class_grid(d), "Two training images of each class.");
+  const ad::Tensor test_images = d.test.X;  // in [0, 1], for the image grids
+  if (r.standardize) {
+    ad::NoGradGuard no_grad;
+    double mu = ad::mean(d.train.X).item(), sd = std::sqrt(ad::mean(ad::pow(d.train.X - mu, 2.0)).item());
+    d.train.X = (d.train.X - mu) / sd, d.test.X = (d.test.X - mu) / sd;
+    nb.say(fmt::format("Pixels standardized with the training set's mean {:.4f} and standard deviation {:.4f}.", mu,
+                       sd));
+  }
 
   nb.section("The network", fmt::format("784 → {} → 10: ReLU hidden layers (He initialization), dropout keeping "
                                         "{} of the units while training, and 10 logits Z[L] whose softmax is fused "
@@ -159,7 +188,7 @@ int main(int argc, char** argv) {
                                                                         "probability ½,",
                                      r.lr, r.lr_min, r.l2 > 0 ? fmt::format(", L2 λ = {}", r.l2) : std::string()));
   ad::optim::Adam adam(net.parameters(), r.lr);
-  ex::ImageBatcher batches(d.train.X, d.train.labels, 10, r.batch, 28, !r.no_flip);
+  ex::ImageBatcher batches(d.train.X, d.train.labels, 10, r.batch, 28, !r.no_flip, r.smoothing);
   std::vector<Epoch> epochs;
   std::vector<std::vector<std::string>> rows;
   double train_seconds = 0;
@@ -170,7 +199,8 @@ int main(int argc, char** argv) {
     rows.push_back({std::to_string(e + 1), fmt::format("{:.2e}", ep.lr), fmt::format("{:.4f}", ep.cost),
                     ex::percent(ep.train_acc, 2), ex::percent(ep.test_acc, 2), fmt::format("{:.1f}", ep.seconds)});
     std::cout << fmt::format("epoch {:>2}: J = {:.4f}  train {}  test {}  ({:.1f} s)\n", e + 1, ep.cost,
-                             ex::percent(ep.train_acc, 2), ex::percent(ep.test_acc, 2), ep.seconds);
+                             ex::percent(ep.train_acc, 2), ex::percent(ep.test_acc, 2), ep.seconds)
+              << std::flush;
   }
   nb.report().table({"epoch", "α", "train cost J", "train accuracy (batches)", "test accuracy", "seconds"}, rows);
 
@@ -227,7 +257,7 @@ int main(int argc, char** argv) {
     bool wrong = predicted[p] != d.test.labels[p];
     std::string caption = ex::kFashionClasses[predicted[p]];
     if (wrong) caption += std::string("\n(") + ex::kFashionClasses[d.test.labels[p]] + ")";
-    tiles.push_back(ex::tile(d.test.X, i, caption, wrong));
+    tiles.push_back(ex::tile(test_images, i, caption, wrong));
   }
   nb.figure(ex::image_grid(tiles, 28, 28, 10, 3), "Prediction under each image; for a mistake the true class in "
                                                   "parentheses.");

@@ -6,8 +6,14 @@
 namespace ex {
 
 ImageBatcher::ImageBatcher(const ad::Tensor& X, std::vector<int64_t> labels, int64_t classes, int64_t batch, int width,
-                           bool flip)
-    : labels_(std::move(labels)), pixels_(X.size(0)), classes_(classes), batch_(batch), width_(width), flip_(flip) {
+                           bool flip, double smoothing)
+    : labels_(std::move(labels)),
+      pixels_(X.size(0)),
+      classes_(classes),
+      batch_(batch),
+      smoothing_(smoothing),
+      width_(width),
+      flip_(flip) {
   const int64_t m = X.size(1);
   ad::Tensor x = X.to(ad::DType::f32);
   const float* src = x.data<float>();
@@ -33,7 +39,8 @@ size_t ImageBatcher::size() const { return (order_.size() + static_cast<size_t>(
 ImageBatch ImageBatcher::operator[](size_t k) const {
   const size_t first = k * static_cast<size_t>(batch_), last = std::min(order_.size(), first + static_cast<size_t>(batch_));
   const auto B = static_cast<int64_t>(last - first);
-  ImageBatch b{ad::empty({pixels_, B}), ad::zeros({classes_, B}), {}};
+  const double off = smoothing_ / static_cast<double>(classes_);
+  ImageBatch b{ad::empty({pixels_, B}), ad::full({classes_, B}, off), {}};
   float* x = b.X.data<float>();
   float* y = b.Y.data<float>();
   for (int64_t j = 0; j < B; ++j) {
@@ -45,7 +52,7 @@ ImageBatch ImageBatcher::operator[](size_t k) const {
       for (int64_t p = 0; p < pixels_; ++p) x[p * B + j] = row[p];
     }
     const int64_t label = labels_[static_cast<size_t>(i)];
-    y[label * B + j] = 1.0f;
+    y[label * B + j] = static_cast<float>(1.0 - smoothing_ + off);
     b.labels.push_back(label);
   }
   return b;

@@ -13,7 +13,7 @@ namespace ex {
 
 struct ImageBatch {
   ad::Tensor X;  ///< (pixels, B), one image per column
-  ad::Tensor Y;  ///< (classes, B) one-hot
+  ad::Tensor Y;  ///< (classes, B) one-hot (or label-smoothed)
   std::vector<int64_t> labels;
 };
 
@@ -22,8 +22,9 @@ class ImageBatcher {
   /// X is (width·height, m) with one image per column; `flip` mirrors each image left–right
   /// with probability 1/2, drawn anew at every shuffle() (a label-preserving augmentation for
   /// clothing). Shuffles from ad's generator at construction.
+  /// `smoothing` ε > 0 gives label-smoothed targets: 1 − ε + ε/C for the class, ε/C elsewhere.
   ImageBatcher(const ad::Tensor& X, std::vector<int64_t> labels, int64_t classes, int64_t batch, int width,
-               bool flip);
+               bool flip, double smoothing = 0.0);
   /// A new order (and new flips) from this thread's generator (ad::manual_seed).
   void shuffle();
   size_t size() const;
@@ -34,6 +35,7 @@ class ImageBatcher {
   std::vector<int64_t> labels_, order_;
   std::vector<uint8_t> flipped_;
   int64_t pixels_, classes_, batch_;
+  double smoothing_;
   int width_;
   bool flip_;
 };

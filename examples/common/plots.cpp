@@ -57,7 +57,7 @@ std::string decision_boundary(const BoundaryPlot& p) {
 std::string heat_map(const HeatMap& m) {
   const size_t rows = m.row_labels.size(), cols = m.col_labels.size();
   const int cell = m.cell, left = 112, top = 112;
-  const int width = left + cell * static_cast<int>(cols) + 12, height = top + cell * static_cast<int>(rows) + 12;
+  const int width = left + cell * static_cast<int>(cols) + 48, height = top + cell * static_cast<int>(rows) + 12;
   std::string s = detail::svg_open(width, height, m.title);
   s += fmt::format("<text x=\"{}\" y=\"40\" text-anchor=\"middle\" fill=\"#444\">{}</text>\n",
                    left + cell * static_cast<int>(cols) / 2, escape(m.col_axis));

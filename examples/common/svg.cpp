@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "common/svg_detail.hpp"
@@ -98,9 +99,19 @@ Frame fit_frame(const LineChart& c) {
   return f;
 }
 
+// Whole-number x data (epochs, iterations) gets whole-number ticks only.
+bool integral_x(const LineChart& c) {
+  for (const Series& s : c.series)
+    for (double x : s.x)
+      if (x != std::round(x)) return false;
+  return true;
+}
+
 std::string axes(const LineChart& c, const Frame& f) {
   std::string s;
+  bool whole = integral_x(c);
   for (double t : detail::nice_ticks(f.x_lo, f.x_hi, 6)) {
+    if (whole && t != std::round(t)) continue;
     s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#eee\"/>", f.px(t), f.top,
                      f.height - f.bottom);
     s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\">{}</text>\n", f.px(t),
@@ -145,10 +156,30 @@ std::string legend(const LineChart& c, const Frame& f) {
   if (c.series.size() < 2) return {};
   size_t longest = 0;
   for (const Series& s : c.series) longest = std::max(longest, s.name.size());
-  double w = 34 + 6.5 * static_cast<double>(longest), x = f.width - f.right - w - 8, y = f.top + 8;
-  std::string s = fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" fill=\"#fff\" "
+  double w = 34 + 6.5 * static_cast<double>(longest), h = 18.0 * static_cast<double>(c.series.size()) + 6;
+  // The corner whose box covers the fewest data points (top right first on ties).
+  double best_x = 0, best_y = 0;
+  size_t best = SIZE_MAX;
+  for (int corner = 0; corner < 4; ++corner) {
+    double bx = corner % 2 == 0 ? f.width - f.right - w - 8 : f.left + 8;
+    double by = corner < 2 ? f.top + 8 : f.height - f.bottom - h - 8;
+    size_t inside = 0;  // points along every segment of every line, 8 per segment
+    for (const Series& se : c.series) {
+      size_t n = std::min(se.x.size(), se.y.size());
+      for (size_t i = 0; i + 1 < n || (n == 1 && i == 0); ++i)
+        for (int k = 0; k < 8; ++k) {
+          size_t j = std::min(i + 1, n - 1);
+          double t = k / 8.0, x = se.x[i] + t * (se.x[j] - se.x[i]), y = se.y[i] + t * (se.y[j] - se.y[i]);
+          double px = f.px(x), py = f.py(c.log_y ? std::log10(std::max(y, 1e-300)) : y);
+          inside += px >= bx - 4 && px <= bx + w + 4 && py >= by - 4 && py <= by + h + 4;
+        }
+    }
+    if (inside < best) best = inside, best_x = bx, best_y = by;
+  }
+  double x = best_x, y = best_y;
+  std::string s = fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#fff\" "
                               "fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n",
-                              x, y, w, 18 * c.series.size() + 6);
+                              x, y, w, h);
   for (size_t i = 0; i < c.series.size(); ++i) {
     const Series& se = c.series[i];
     const char* color = se.color.empty() ? palette(i) : se.color.c_str();
