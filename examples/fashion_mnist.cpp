@@ -1,5 +1,7 @@
 // fashion_mnist: a 10-class deep network on Fashion-MNIST — softmax cross-entropy, Adam,
-// mini-batches, dropout, a cosine learning-rate schedule — on the full 60,000/10,000 split.
+// mirrored mini-batches, label smoothing, a cosine learning-rate schedule, optional dropout and
+// L2 — on the full 60,000/10,000 split. The default recipe (--full) was chosen by experiment to
+// reach ≥ 90% test accuracy well inside a minute on 2 cores; see the report's numbers.
 //
 //   fashion_mnist [--out DIR] [--data DIR] [--full]
 #include <fmt/format.h>
@@ -8,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <nn/nn.hpp>
 
 #include "common/batcher.hpp"
@@ -23,10 +26,11 @@ namespace {
 
 struct Recipe {
   std::string hidden = "512,256";  // n[1], n[2], …
-  int64_t epochs = 20, batch = 128;
-  double lr = 1e-3, lr_min = 1e-5, keep_prob = 0.8, l2 = 0.0;
-  double smoothing = 0.0;
-  bool no_flip = false, tta = false, standardize = false;
+  int64_t epochs = 15, batch = 128;
+  double lr = 1e-3, lr_min = 1e-5, keep_prob = 1.0, l2 = 0.0;
+  double smoothing = 0.1;
+  bool no_flip = false, no_tta = false, no_standardize = false;
+  bool tta = true, standardize = true;  // from the two flags above
 };
 
 // Linear → ReLU → Dropout for every hidden layer, then Linear to the 10 logits Z[L]; the
@@ -63,9 +67,8 @@ ad::Tensor mirrored(const ad::Tensor& X) {
 }
 
 // With test-time augmentation the logits of each image and of its mirror image are averaged.
-bool g_tta = false;
-ad::Tensor logits(nn::Sequential& net, const ad::Tensor& X) {
-  if (!g_tta) return plain_logits(net, X);
+ad::Tensor logits(nn::Sequential& net, const ad::Tensor& X, const Recipe& r) {
+  if (!r.tta) return plain_logits(net, X);
   ad::NoGradGuard no_grad;
   return (plain_logits(net, X) + plain_logits(net, mirrored(X))) * 0.5;
 }
@@ -104,7 +107,7 @@ Epoch run_epoch(nn::Sequential& net, ad::optim::Adam& adam, ex::ImageBatcher& ba
   // The train accuracy is the running one over the epoch's batches (dropout on, weights still
   // moving), free to compute; the final full-set figure in eval mode is computed once at the end.
   return {total / static_cast<double>(m), correct / static_cast<double>(m),
-          nn::accuracy(logits(net, d.test.X), d.test.labels), seconds, adam.learning_rate()};
+          nn::accuracy(logits(net, d.test.X, r), d.test.labels), seconds, adam.learning_rate()};
 }
 
 std::string class_grid(const ex::FashionData& d) {
@@ -112,124 +115,78 @@ std::string class_grid(const ex::FashionData& d) {
   for (int64_t c = 0; c < 10; ++c) {
     int shown = 0;
     for (size_t i = 0; i < d.train.labels.size() && shown < 2; ++i)
-      if (d.train.labels[i] == c) tiles.push_back(ex::tile(d.train.X, static_cast<int64_t>(i), ex::kFashionClasses[c])), ++shown;
+      if (d.train.labels[i] == c)
+        tiles.push_back(ex::tile(d.train.X, static_cast<int64_t>(i), ex::kFashionClasses[c])), ++shown;
   }
   return ex::image_grid(tiles, 28, 28, 10, 2);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  ex::ensure_fast_blas(argv);
-  Recipe r;
-  int64_t train_limit = 12000;
-  ex::Cli cli("fashion_mnist",
-              "A 10-class deep network on Fashion-MNIST: softmax cross-entropy, Adam, mini-batches, "
-              "dropout and a cosine learning-rate schedule. The quick default trains 3 epochs on 12,000 "
-              "images; --full trains the recipe on all 60,000 and saves the model.");
-  cli.data_option().full_flag("the full run: all 60,000 training images, every epoch of the recipe");
-  cli.option("hidden", &r.hidden, "hidden layer sizes n[1],n[2],…", "LIST");
-  cli.option("epochs", &r.epochs, "epochs of the full run");
-  cli.option("batch", &r.batch, "mini-batch size");
-  cli.option("lr", &r.lr, "Adam's initial learning rate α0 (cosine decay to --lr-min)");
-  cli.option("lr-min", &r.lr_min, "the learning rate at the end of the schedule");
-  cli.option("keep-prob", &r.keep_prob, "dropout keep probability after each hidden layer (1: no dropout)");
-  cli.option("l2", &r.l2, "L2 penalty λ (0: none)");
-  cli.option("train-limit", &train_limit, "training images of the quick run");
-  cli.flag("no-flip", &r.no_flip, "train without mirrored images (by default half of each batch is flipped "
-                                  "left–right)");
-  cli.option("smoothing", &r.smoothing, "label smoothing ε (0: plain one-hot targets)");
-  cli.flag("tta", &r.tta, "test-time augmentation: average the logits of each image and its mirror image");
-  cli.flag("standardize", &r.standardize, "scale the pixels to mean 0 and variance 1 (training-set statistics)");
-  ex::CommonOptions opts = cli.parse(argc, argv);
-  if (opts.threads > 0) ad::set_num_threads(opts.threads);
-  if (!opts.full) r.epochs = std::min<int64_t>(r.epochs, 3);
-  g_tta = r.tta;
-
-  ex::Notebook nb("fashion_mnist", "Fashion-MNIST with a deep network",
-                  "Ten classes of 28×28 clothing images. A network of ReLU layers with dropout, trained "
-                  "with Adam on mini-batches, classifies them; the report shows how training went and "
-                  "where the network still errs.",
-                  opts);
-  auto wall_start = std::chrono::steady_clock::now();
-
+// Section 1: the two splits (nullopt when the data is absent); standardized when asked. The
+// [0, 1] test images are kept for the picture grids.
+std::optional<ex::FashionData> data_section(ex::Notebook& nb, const Recipe& r, int64_t train_limit,
+                                            ad::Tensor& test_images) {
   nb.section("The data", "Each image is a column of 784 pixel values in [0, 1]; the labels are class indices 0–9.");
-  std::optional<ex::FashionData> loaded = ex::load_fashion(opts.data_dir, opts.full ? -1 : train_limit, -1);
-  if (!loaded) {
+  std::optional<ex::FashionData> d = ex::load_fashion(nb.options().data_dir, nb.options().full ? -1 : train_limit, -1);
+  if (!d) {
     nb.say("Fashion-MNIST is not installed: install the Debian package dataset-fashion-mnist, then run again.");
-    nb.save();
-    return 0;
+    return d;
   }
-  ex::FashionData& d = *loaded;
-  ad::Tensor Y_train = nn::one_hot(d.train.labels, 10);
-  nb.shapes({{"X_train = A[0]", d.train.X}, {"Y_train (one-hot)", Y_train}, {"X_test", d.test.X}});
-  nb.figure(class_grid(d), "Two training images of each class.");
-  const ad::Tensor test_images = d.test.X;  // in [0, 1], for the image grids
+  nb.shapes({{"X_train = A[0]", d->train.X}, {"X_test", d->test.X}});
+  nb.say(fmt::format("{} training and {} test images; Y is one-hot (10, m).", d->train.labels.size(),
+                     d->test.labels.size()));
+  nb.figure(class_grid(*d), "Two training images of each class.");
+  test_images = d->test.X;
   if (r.standardize) {
     ad::NoGradGuard no_grad;
-    double mu = ad::mean(d.train.X).item(), sd = std::sqrt(ad::mean(ad::pow(d.train.X - mu, 2.0)).item());
-    d.train.X = (d.train.X - mu) / sd, d.test.X = (d.test.X - mu) / sd;
+    double mu = ad::mean(d->train.X).item(), sd = std::sqrt(ad::mean(ad::pow(d->train.X - mu, 2.0)).item());
+    d->train.X = (d->train.X - mu) / sd, d->test.X = (d->test.X - mu) / sd;
     nb.say(fmt::format("Pixels standardized with the training set's mean {:.4f} and standard deviation {:.4f}.", mu,
                        sd));
   }
+  return d;
+}
 
-  nb.section("The network", fmt::format("784 → {} → 10: ReLU hidden layers (He initialization), dropout keeping "
-                                        "{} of the units while training, and 10 logits Z[L] whose softmax is fused "
-                                        "into the cost.",
-                                        r.hidden, r.keep_prob));
-  ad::manual_seed(opts.seed);
-  nn::Sequential net = build(ex::parse_list(r.hidden), r.keep_prob);
-  nb.code(nn::summary(net, 784));
+std::string recipe_text(const Recipe& r) {
+  return fmt::format("{} epochs of shuffled mini-batches of {}{} with Adam (α0 = {}, cosine decay to {}){}{}{}",
+                     r.epochs, r.batch, r.no_flip ? "" : ", each image mirrored left–right with probability ½,",
+                     r.lr, r.lr_min, r.smoothing > 0 ? fmt::format(", label smoothing ε = {}", r.smoothing) : "",
+                     r.l2 > 0 ? fmt::format(", L2 λ = {}", r.l2) : "",
+                     r.tta ? "; test predictions average each image and its mirror image" : "");
+}
 
-  nb.section("Training", fmt::format("{} epochs of shuffled mini-batches of {}{} with Adam (α0 = {}, cosine decay "
-                                     "to {}){}; after each epoch the mean cost and accuracy of its batches, the test "
-                                     "accuracy, and the time.",
-                                     r.epochs, r.batch, r.no_flip ? "" : ", each image mirrored left–right with "
-                                                                        "probability ½,",
-                                     r.lr, r.lr_min, r.l2 > 0 ? fmt::format(", L2 λ = {}", r.l2) : std::string()));
+// Section 3: the epochs, their table and curves; returns the per-epoch numbers.
+std::vector<Epoch> training_section(ex::Notebook& nb, nn::Sequential& net, const Recipe& r, const ex::FashionData& d) {
+  nb.section("Training", recipe_text(r) + ". After each epoch: the mean cost and accuracy of its batches, the test "
+                                          "accuracy, the time.");
   ad::optim::Adam adam(net.parameters(), r.lr);
   ex::ImageBatcher batches(d.train.X, d.train.labels, 10, r.batch, 28, !r.no_flip, r.smoothing);
   std::vector<Epoch> epochs;
   std::vector<std::vector<std::string>> rows;
-  double train_seconds = 0;
+  std::vector<double> xs, cost, train_acc, test_acc;
   for (int64_t e = 0; e < r.epochs; ++e) {
     Epoch ep = run_epoch(net, adam, batches, r, e, d);
     epochs.push_back(ep);
-    train_seconds += ep.seconds;
     rows.push_back({std::to_string(e + 1), fmt::format("{:.2e}", ep.lr), fmt::format("{:.4f}", ep.cost),
                     ex::percent(ep.train_acc, 2), ex::percent(ep.test_acc, 2), fmt::format("{:.1f}", ep.seconds)});
     std::cout << fmt::format("epoch {:>2}: J = {:.4f}  train {}  test {}  ({:.1f} s)\n", e + 1, ep.cost,
                              ex::percent(ep.train_acc, 2), ex::percent(ep.test_acc, 2), ep.seconds)
               << std::flush;
+    xs.push_back(static_cast<double>(e + 1)), cost.push_back(ep.cost);
+    train_acc.push_back(100 * ep.train_acc), test_acc.push_back(100 * ep.test_acc);
   }
   nb.report().table({"epoch", "α", "train cost J", "train accuracy (batches)", "test accuracy", "seconds"}, rows);
-
-  std::vector<double> xs, cost, train_acc, test_acc;
-  for (size_t e = 0; e < epochs.size(); ++e) {
-    xs.push_back(static_cast<double>(e + 1));
-    cost.push_back(epochs[e].cost);
-    train_acc.push_back(100 * epochs[e].train_acc);
-    test_acc.push_back(100 * epochs[e].test_acc);
-  }
   ex::LineChart cost_chart{"train cost J per epoch", "epoch", "J", {{"train cost", xs, cost, ex::palette(0)}}, 480, 300};
   ex::LineChart acc_chart{"accuracy per epoch", "epoch", "accuracy (%)",
                           {{"train", xs, train_acc, ex::palette(0)}, {"test", xs, test_acc, ex::palette(1)}}, 480, 300};
-  nb.figures({{ex::line_chart(cost_chart), "The mean cost of the mini-batches of each epoch (dropout on)."},
-              {ex::line_chart(acc_chart), "Train: the epoch's batches as they were trained (dropout on); "
-                                          "test: after the epoch, dropout off."}});
-  double final_train = nn::accuracy(logits(net, d.train.X), d.train.labels);
-  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  nb.result("test accuracy", ex::percent(epochs.back().test_acc, 2));
-  nb.result(fmt::format("train accuracy ({} images, dropout off)", d.train.X.size(1)), ex::percent(final_train, 2));
-  nb.result("training time", fmt::format("{:.1f} s", train_seconds));
-  nb.result("wall time (load + train + evaluate)", fmt::format("{:.1f} s", wall));
+  nb.figures({{ex::line_chart(cost_chart), "The mean cost of the mini-batches of each epoch (as trained: dropout, if any, on)."},
+              {ex::line_chart(acc_chart), "Train: the epoch's batches as they were trained; test: after the "
+                                          "epoch, in eval mode."}});
+  return epochs;
+}
 
-  ad::Tensor Z_test = logits(net, d.test.X);
-  std::vector<int64_t> predicted = nn::predict(Z_test);
-
+void confusion_section(ex::Notebook& nb, const nn::ConfusionMatrix& cm) {
   nb.section("Confusion matrix", "Rows are the true classes, columns the predictions; the diagonal holds the "
                                  "correct answers. Shirts, T-shirts, pullovers and coats are confused most.");
-  nn::ConfusionMatrix cm = nn::confusion_matrix(predicted, d.test.labels, 10);
   ex::HeatMap heat{"test set confusion matrix", "true class", "predicted class", {}, {}, {}};
   for (int c = 0; c < 10; ++c) heat.row_labels.push_back(ex::kFashionClasses[c]);
   heat.col_labels = heat.row_labels;
@@ -239,38 +196,106 @@ int main(int argc, char** argv) {
 
   nb.section("Per-class accuracy", "The share of each class's test images that the network gets right.");
   std::vector<ex::Bar> bars;
-  std::vector<std::vector<std::string>> class_rows;
+  std::vector<std::vector<std::string>> rows;
   for (int c = 0; c < 10; ++c) {
     int64_t total = 0;
     for (int64_t v : cm.counts[static_cast<size_t>(c)]) total += v;
     double acc = total ? static_cast<double>(cm.at(c, c)) / static_cast<double>(total) : 0;
     bars.push_back({ex::kFashionClasses[c], 100 * acc});
-    class_rows.push_back({ex::kFashionClasses[c], std::to_string(total), ex::percent(acc)});
+    rows.push_back({ex::kFashionClasses[c], std::to_string(total), ex::percent(acc)});
   }
-  nb.table({"class", "test images", "accuracy"}, class_rows);
+  nb.table({"class", "test images", "accuracy"}, rows);
   nb.figure(ex::bar_chart("per-class test accuracy", bars, 100, "{:.1f}%"), "Accuracy of each class on the test set.");
+}
 
+void samples_section(ex::Notebook& nb, const ad::Tensor& images, const std::vector<int64_t>& predicted,
+                     const std::vector<int64_t>& labels) {
   nb.section("Sample predictions", "The first 40 test images with the network's answer; red frames are mistakes.");
   std::vector<ex::ImageTile> tiles;
   for (int64_t i = 0; i < 40; ++i) {
     auto p = static_cast<size_t>(i);
-    bool wrong = predicted[p] != d.test.labels[p];
+    bool wrong = predicted[p] != labels[p];
     std::string caption = ex::kFashionClasses[predicted[p]];
-    if (wrong) caption += std::string("\n(") + ex::kFashionClasses[d.test.labels[p]] + ")";
-    tiles.push_back(ex::tile(test_images, i, caption, wrong));
+    if (wrong) caption += std::string("\n(") + ex::kFashionClasses[labels[p]] + ")";
+    tiles.push_back(ex::tile(images, i, caption, wrong));
   }
   nb.figure(ex::image_grid(tiles, 28, 28, 10, 3), "Prediction under each image; for a mistake the true class in "
                                                   "parentheses.");
+}
 
+void save_section(ex::Notebook& nb, nn::Sequential& net, const Recipe& r, const ex::FashionData& d) {
   nb.section("Saving the model", "The trained parameters W1, b1, … in the safetensors format, which PyTorch and "
                                  "NumPy read too; loading them into a fresh network gives the same predictions.");
-  std::string path = (std::filesystem::path(opts.out_dir) / "fashion_mnist.safetensors").string();
-  std::filesystem::create_directories(opts.out_dir);
+  std::string path = (std::filesystem::path(nb.options().out_dir) / "fashion_mnist.safetensors").string();
+  std::filesystem::create_directories(nb.options().out_dir);
   nn::save(net, path);
   nn::Sequential reloaded = build(ex::parse_list(r.hidden), r.keep_prob);
   nn::load(reloaded, path);
-  double reloaded_acc = nn::accuracy(logits(reloaded, d.test.X), d.test.labels);
+  double reloaded_acc = nn::accuracy(logits(reloaded, d.test.X, r), d.test.labels);
   nb.say(fmt::format("saved {} ({} parameters, {:.1f} MB); reloaded test accuracy {}", path, net.parameter_count(),
                      static_cast<double>(std::filesystem::file_size(path)) / 1e6, ex::percent(reloaded_acc, 2)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ex::ensure_fast_blas(argv);
+  Recipe r;
+  int64_t train_limit = 12000;
+  ex::Cli cli("fashion_mnist",
+              "A 10-class deep network on Fashion-MNIST: softmax cross-entropy, Adam, mirrored mini-batches, "
+              "label smoothing and a cosine learning-rate schedule (dropout and L2 optional). The quick "
+              "default trains 3 epochs on 12,000 images; --full trains the recipe on all 60,000.");
+  cli.data_option().full_flag("the full run: all 60,000 training images, every epoch of the recipe");
+  cli.option("hidden", &r.hidden, "hidden layer sizes n[1],n[2],…", "LIST");
+  cli.option("epochs", &r.epochs, "epochs of the full run");
+  cli.option("batch", &r.batch, "mini-batch size");
+  cli.option("lr", &r.lr, "Adam's initial learning rate α0 (cosine decay to --lr-min)");
+  cli.option("lr-min", &r.lr_min, "the learning rate at the end of the schedule");
+  cli.option("keep-prob", &r.keep_prob, "dropout keep probability after each hidden layer (1: no dropout)");
+  cli.option("l2", &r.l2, "L2 penalty λ (0: none)");
+  cli.option("smoothing", &r.smoothing, "label smoothing ε (0: plain one-hot targets)");
+  cli.flag("no-flip", &r.no_flip, "train without mirrored images");
+  cli.flag("no-tta", &r.no_tta, "predict from each test image alone (no averaging with its mirror image)");
+  cli.flag("no-standardize", &r.no_standardize, "keep the pixels in [0, 1]");
+  cli.option("train-limit", &train_limit, "training images of the quick run");
+  ex::CommonOptions opts = cli.parse(argc, argv);
+  if (opts.threads > 0) ad::set_num_threads(opts.threads);
+  if (!opts.full) r.epochs = std::min<int64_t>(r.epochs, 3);
+  r.tta = !r.no_tta, r.standardize = !r.no_standardize;
+
+  ex::Notebook nb("fashion_mnist", "Fashion-MNIST with a deep network",
+                  "Ten classes of 28×28 clothing images. A network of ReLU layers, trained with Adam on "
+                  "shuffled, mirrored mini-batches, classifies them; the report shows how training went and "
+                  "where the network still errs.",
+                  opts);
+  ad::Tensor test_images;
+  std::optional<ex::FashionData> d = data_section(nb, r, train_limit, test_images);
+  if (!d) {
+    nb.save();
+    return 0;
+  }
+  nb.section("The network", fmt::format("784 → {} → 10: ReLU hidden layers (He initialization){}, and 10 logits "
+                                        "Z[L] whose softmax is fused into the cost.",
+                                        r.hidden, r.keep_prob < 1 ? fmt::format(", dropout keeping {} of the units "
+                                                                                "while training", r.keep_prob)
+                                                                  : std::string(" without dropout")));
+  ad::manual_seed(opts.seed);
+  nn::Sequential net = build(ex::parse_list(r.hidden), r.keep_prob);
+  nb.code(nn::summary(net, 784));
+
+  std::vector<Epoch> epochs = training_section(nb, net, r, *d);
+  double train_seconds = 0;
+  for (const Epoch& e : epochs) train_seconds += e.seconds;
+  double final_train = nn::accuracy(logits(net, d->train.X, r), d->train.labels);
+  nb.result("test accuracy", ex::percent(epochs.back().test_acc, 2));
+  nb.result(fmt::format("train accuracy ({} images, dropout off)", d->train.X.size(1)), ex::percent(final_train, 2));
+  nb.result("training time", fmt::format("{:.1f} s", train_seconds));
+  nb.result("wall time (load + train + evaluate)", fmt::format("{:.1f} s", nb.elapsed()));
+
+  std::vector<int64_t> predicted = nn::predict(logits(net, d->test.X, r));
+  confusion_section(nb, nn::confusion_matrix(predicted, d->test.labels, 10));
+  samples_section(nb, test_images, predicted, d->test.labels);
+  save_section(nb, net, r, *d);
   nb.save();
 }
