@@ -77,65 +77,30 @@ std::vector<std::vector<std::string>> dimension_table(nn::Sequential& net, const
   return rows;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  ex::ensure_fast_blas(argv);
+struct Options {
   int64_t iterations = 600, class_a = 7, class_b = 9, train_limit = 2000;
   double lr = 0.1;
-  std::string dims = "20,7,5";
-  ex::Cli cli("deep_network",
-              "The seed's L-layer network (ReLU hidden layers, sigmoid output) trained by batch gradient "
-              "descent on two Fashion-MNIST classes, with its dimension table, cost curve and mistakes.");
-  cli.data_option().full_flag("all 12,000 training images of the two classes and 2,500 iterations");
-  cli.option("iterations", &iterations, "gradient-descent iterations of the quick run");
-  cli.option("lr", &lr, "learning rate α");
-  cli.option("hidden", &dims, "hidden layer sizes n[1],…,n[L-1]", "LIST");
-  cli.option("class-a", &class_a, "Fashion-MNIST class labelled y = 0");
-  cli.option("class-b", &class_b, "Fashion-MNIST class labelled y = 1");
-  cli.option("train-limit", &train_limit, "training images of the quick run");
-  ex::CommonOptions opts = cli.parse(argc, argv);
-  if (opts.threads > 0) ad::set_num_threads(opts.threads);
-  if (opts.full) iterations = 2500, train_limit = -1;
+  std::string hidden = "20,7,5";
+};
 
-  ex::Notebook nb("deep_network", "A deep network, step by step",
-                  "The seed's L-layer network: ReLU hidden layers, a sigmoid output, the cross-entropy cost, "
-                  "and batch gradient descent, on a two-class slice of Fashion-MNIST.",
-                  opts);
-
-  nb.section("The data", "Two classes of Fashion-MNIST images, each image a column of 784 pixels in [0, 1]; "
-                         "y = 1 for the second class.");
-  Data d = load(opts, class_a, class_b, train_limit);
-  nb.say(d.images ? fmt::format("y = 0: {}, y = 1: {}", d.name_a, d.name_b)
-                  : "Fashion-MNIST is absent (Debian package dataset-fashion-mnist): using the flower data.");
-  nb.shapes({{"X_train = A[0]", d.X_train}, {"Y_train", d.Y_train}, {"X_test", d.X_test}, {"Y_test", d.Y_test}});
-
-  std::vector<int64_t> layer_dims{d.X_train.size(0)};
-  for (int64_t n : ex::parse_list(dims)) layer_dims.push_back(n);
-  layer_dims.push_back(1);
-  nb.section("The network and its dimensions",
-             fmt::format("L = {} layers, n = [{}]: W[l] is (n[l], n[l-1]), b[l] is (n[l], 1), and Z[l], A[l] are "
-                         "(n[l], m) — the m samples side by side.",
-                         layer_dims.size() - 1, fmt::join(layer_dims, ", ")));
-  ad::manual_seed(opts.seed);
-  nn::Sequential net = nn::mlp(layer_dims, nn::Activation::ReLU, nn::Activation::Sigmoid);
-  nb.table({"l", "W[l]", "b[l]", "Z[l]", "A[l]"}, dimension_table(net, d.X_train));
-
+// Batch gradient descent on all m training columns; the cost every 10 iterations for the chart,
+// every 100 in the printed log.
+void training_section(ex::Notebook& nb, nn::Sequential& net, const Data& d, const Options& o) {
   nb.section("Training", fmt::format("{} iterations of batch gradient descent, α = {}: forward propagation, the "
                                      "cost J, backward propagation, W[l] := W[l] − α·dW[l]. The cost every 100 "
                                      "iterations:",
-                                     iterations, lr));
-  ad::optim::SGD sgd(net.parameters(), lr);
+                                     o.iterations, o.lr));
+  ad::optim::SGD sgd(net.parameters(), o.lr);
   std::vector<double> its, costs;
   std::string log;
-  ex::Progress bar("training", iterations);
+  ex::Progress bar("training", o.iterations);
   auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i <= iterations; ++i) {
+  for (int64_t i = 0; i <= o.iterations; ++i) {
     ad::Tensor J = nn::binary_cross_entropy(net.forward(d.X_train), d.Y_train);
     if (i % 10 == 0) its.push_back(static_cast<double>(i)), costs.push_back(J.item());
     if (i % 100 == 0) log += fmt::format("Cost after iteration {:>4}: {:.6f}\n", i, J.item());
     bar.update(i, fmt::format("J = {:.4f}", J.item()));
-    if (i == iterations) break;
+    if (i == o.iterations) break;
     sgd.zero_grad();
     J.backward();
     sgd.step();
@@ -145,6 +110,76 @@ int main(int argc, char** argv) {
   nb.code(log);
   nb.figure(ex::line_chart({"cost J", "iteration", "J", {{"train cost", its, costs, ex::palette(0)}}, 520, 300}),
             fmt::format("The cost every 10 iterations ({:.1f} s in all).", seconds));
+}
+
+void mistakes_section(ex::Notebook& nb, nn::Sequential& net, const Data& d, const ad::Tensor& A_test) {
+  std::vector<int64_t> predicted = nn::predict(A_test);
+  std::vector<double> prob = A_test.to_vector();
+  nb.section("Misclassified test images", "The images the network gets wrong: under each, its (wrong) answer and "
+                                          "its probability that y = 1.");
+  if (!d.images) {
+    ex::BoundaryPlot p = ex::boundary([&](const ad::Tensor& X) { return net.forward(X); }, d.X_test, d.test_labels,
+                                      "test points and the boundary");
+    nb.figure(ex::decision_boundary(p), "No images without Fashion-MNIST: the decision boundary instead.");
+    return;
+  }
+  std::vector<ex::ImageTile> tiles;
+  size_t wrong = 0;
+  for (size_t i = 0; i < predicted.size(); ++i) {
+    if (predicted[i] == d.test_labels[i]) continue;
+    ++wrong;
+    if (tiles.size() < 40)
+      tiles.push_back(ex::tile(d.X_test, static_cast<int64_t>(i),
+                               fmt::format("→ {}\np(y=1) = {:.2f}", predicted[i] ? d.name_b : d.name_a, prob[i]),
+                               true));
+  }
+  nb.say(fmt::format("{} of {} test images are misclassified; the first {} (captions: the prediction):", wrong,
+                     predicted.size(), tiles.size()));
+  if (!tiles.empty()) nb.figure(ex::image_grid(tiles, 28, 28, 10, 3), "Misclassified test images.");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ex::ensure_fast_blas(argv);
+  Options o;
+  ex::Cli cli("deep_network",
+              "The seed's L-layer network (ReLU hidden layers, sigmoid output) trained by batch gradient "
+              "descent on two Fashion-MNIST classes, with its dimension table, cost curve and mistakes.");
+  cli.data_option().full_flag("all 12,000 training images of the two classes and 2,500 iterations");
+  cli.option("iterations", &o.iterations, "gradient-descent iterations of the quick run");
+  cli.option("lr", &o.lr, "learning rate α");
+  cli.option("hidden", &o.hidden, "hidden layer sizes n[1],…,n[L-1]", "LIST");
+  cli.option("class-a", &o.class_a, "Fashion-MNIST class labelled y = 0");
+  cli.option("class-b", &o.class_b, "Fashion-MNIST class labelled y = 1");
+  cli.option("train-limit", &o.train_limit, "training images of the quick run");
+  ex::CommonOptions opts = cli.parse(argc, argv);
+  if (opts.threads > 0) ad::set_num_threads(opts.threads);
+  if (opts.full) o.iterations = 2500, o.train_limit = -1;
+
+  ex::Notebook nb("deep_network", "A deep network, step by step",
+                  "The seed's L-layer network: ReLU hidden layers, a sigmoid output, the cross-entropy cost, "
+                  "and batch gradient descent, on a two-class slice of Fashion-MNIST.",
+                  opts);
+  nb.section("The data", "Two classes of Fashion-MNIST images, each image a column of 784 pixels in [0, 1]; "
+                         "y = 1 for the second class.");
+  Data d = load(opts, o.class_a, o.class_b, o.train_limit);
+  nb.say(d.images ? fmt::format("y = 0: {}, y = 1: {}", d.name_a, d.name_b)
+                  : "Fashion-MNIST is absent (Debian package dataset-fashion-mnist): using the flower data.");
+  nb.shapes({{"X_train = A[0]", d.X_train}, {"Y_train", d.Y_train}, {"X_test", d.X_test}, {"Y_test", d.Y_test}});
+
+  std::vector<int64_t> layer_dims{d.X_train.size(0)};
+  for (int64_t n : ex::parse_list(o.hidden)) layer_dims.push_back(n);
+  layer_dims.push_back(1);
+  nb.section("The network and its dimensions",
+             fmt::format("L = {} layers, n = [{}]: W[l] is (n[l], n[l-1]), b[l] is (n[l], 1), and Z[l], A[l] are "
+                         "(n[l], m) — the m samples side by side.",
+                         layer_dims.size() - 1, fmt::join(layer_dims, ", ")));
+  ad::manual_seed(opts.seed);
+  nn::Sequential net = nn::mlp(layer_dims, nn::Activation::ReLU, nn::Activation::Sigmoid);
+  nb.table({"l", "W[l]", "b[l]", "Z[l]", "A[l]"}, dimension_table(net, d.X_train));
+
+  training_section(nb, net, d, o);
 
   nb.section("Accuracy", "The prediction is 1 where A[L] > 0.5.");
   ad::Tensor A_train, A_test;
@@ -157,27 +192,6 @@ int main(int argc, char** argv) {
                                       {"test", std::to_string(d.X_test.size(1)), ex::percent(test_acc)}});
   nb.result("train accuracy", ex::percent(train_acc));
   nb.result("test accuracy", ex::percent(test_acc));
-
-  std::vector<int64_t> predicted = nn::predict(A_test);
-  std::vector<double> prob = A_test.to_vector();
-  nb.section("Misclassified test images", "The images the network gets wrong: under each, its (wrong) answer and "
-                                         "its probability that y = 1.");
-  if (d.images) {
-    std::vector<ex::ImageTile> tiles;
-    for (size_t i = 0; i < predicted.size() && tiles.size() < 40; ++i)
-      if (predicted[i] != d.test_labels[i])
-        tiles.push_back(ex::tile(d.X_test, static_cast<int64_t>(i),
-                                 fmt::format("→ {}\np(y=1) = {:.2f}", predicted[i] ? d.name_b : d.name_a, prob[i]),
-                                 true));
-    size_t wrong = 0;
-    for (size_t i = 0; i < predicted.size(); ++i) wrong += predicted[i] != d.test_labels[i];
-    nb.say(fmt::format("{} of {} test images are misclassified; the first {} (captions: the prediction):", wrong,
-                       predicted.size(), tiles.size()));
-    if (!tiles.empty()) nb.figure(ex::image_grid(tiles, 28, 28, 10, 3), "Misclassified test images.");
-  } else {
-    ex::BoundaryPlot p = ex::boundary([&](const ad::Tensor& X) { return net.forward(X); }, d.X_test, d.test_labels,
-                                      "test points and the boundary");
-    nb.figure(ex::decision_boundary(p), "No images without Fashion-MNIST: the decision boundary instead.");
-  }
+  mistakes_section(nb, net, d, A_test);
   nb.save();
 }

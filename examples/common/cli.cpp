@@ -90,7 +90,7 @@ Cli& Cli::option(const std::string& name, double* target, const std::string& hel
 }
 
 Cli& Cli::data_option() {
-  return option("data", &common_.data_dir, "Fashion-MNIST IDX files (default: $TAPEGRAD_DATA, else the path below)",
+  return option("data", &common_.data_dir, "Fashion-MNIST IDX files (the environment variable TAPEGRAD_DATA sets the default)",
                 "DIR");
 }
 
