@@ -34,6 +34,7 @@ def workload(w):
 
 
 def workload_spec(w):
+    """As common.hpp's workload_spec (the scaling curves' lr of 1e-9 is explained there)."""
     if w == "w1":
         return Workload("w1", [2, 4, 1], 400, 400, 1.2, 1000, 1000, True, True, False)
     if w == "w2":
@@ -44,10 +45,10 @@ def workload_spec(w):
         return Workload("w4", [1024, 4096, 4096, 10], 256, 256, 0.01, 3, 2, False, False, False)
     if w.startswith("b"):
         b = int(w[1:])
-        return Workload(w, [784, 256, 128, 10], b, b, 1e-3, 2, min(max(8192 // b, 3), 400), False, False, True, True)
+        return Workload(w, [784, 256, 128, 10], b, b, 1e-9, 2, min(max(8192 // b, 3), 400), False, False, True, True)
     if w.startswith("d"):
         d = int(w[1:])
-        return Workload(w, [256] * d + [10], 128, 128, 0.01, 2, max(10, 1000 // d), False, False, False, True)
+        return Workload(w, [256] * d + [10], 128, 128, 1e-9, 2, max(10, 1000 // d), False, False, False, True)
     raise ValueError(f"unknown workload {w}")
 
 

@@ -12,6 +12,7 @@ from common import workload_spec
 
 IMPLS = ["tapegrad", "libtorch", "pytorch", "numpy"]
 W3_DATA_MB = 60000 * 784 * 4 / 2**20
+SIZE = {}  # the driver's library size and compile-time record
 
 
 def load(path):
@@ -24,6 +25,8 @@ def load(path):
         r = json.loads(line)
         if r["impl"] == "cblas_sgemm":
             peak = r
+        elif r["workload"] == "size":
+            SIZE.update(r)
         else:
             runs[(r["workload"], r["impl"])].append(r)
     return runs, peak
@@ -127,6 +130,11 @@ def targets(stats, peak):
         out.append(f"| W3 peak RSS ≤ data ({W3_DATA_MB:.0f} MB) + 40 MB | {s.peak_rss:.0f} MB | "
                    f"{verdict(s.peak_rss <= lim, f'{s.peak_rss - lim:+.0f} MB')} |")
         out.append(f"| tapegrad program RSS at start < 10 MB | {s.start_rss:.1f} MB | {verdict(s.start_rss < 10, 'ok')} |")
+    if SIZE:
+        mb = SIZE["lib_bytes"] / 2**20
+        out.append(f"| libtapegrad_autodiff.a + libtapegrad_nn.a < 5 MB (Release) | {mb:.2f} MB | {verdict(mb < 5, 'ok' if mb < 5 else f'{mb - 5:+.2f} MB')} |")
+        cs = SIZE["compile_seconds"]
+        out.append(f"| a program including nn/nn.hpp compiles in < 5 s (g++ -O2) | {cs:.1f} s | {verdict(cs < 5, 'ok' if cs < 5 else f'{cs - 5:+.1f} s')} |")
     return out
 
 

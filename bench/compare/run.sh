@@ -4,7 +4,7 @@
 # threads, interleaved round by round so machine noise hits all of them alike, and prints one
 # markdown report (report.py).
 #
-#   bench/compare/run.sh [--rounds N] [--no-scaling] [--no-perop] [--commit REV] [--out FILE]
+#   bench/compare/run.sh [--rounds N] [--no-main] [--no-scaling] [--no-perop] [--commit REV] [--out FILE]
 #
 # --commit REV benchmarks a clean snapshot of that revision (git archive) instead of the working
 # tree. Environment: BUILD_DIR (default <repo>/build-compare), DATA_DIR (default
@@ -13,12 +13,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-rounds=5 scaling=1 perop=1 commit="" out=""
+rounds=5 main=1 scaling=1 perop=1 commit="" out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --no-scaling) scaling=0; shift ;;
     --no-perop) perop=0; shift ;;
+    --no-main) main=0; shift ;;
     --commit) commit=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -42,6 +43,7 @@ fi
 # 2. Build (Release, -O3): tapegrad from this tree or a snapshot, LibTorch, the sgemm yardstick.
 src=$root
 if [[ -n $commit ]]; then
+  commit=$(git -C "$root" rev-parse --short "$commit")
   src=$build/snapshot
   rm -rf "$src" && mkdir -p "$src"
   git -C "$root" archive "$commit" | tar -x -C "$src"
@@ -78,8 +80,16 @@ run_impl() {  # impl workload reps
   esac >>"$results"
 }
 "$build/sgemm_peak" 5 >>"$results"
+
+# Library size and a user program's compile time (the nn umbrella header, -O2).
+libs=$(stat -c %s "$build"/tapegrad/autodiff/libtapegrad_autodiff.a "$build"/tapegrad/nn/libtapegrad_nn.a | awk '{s += $1} END {print s}')
+printf '#include <nn/nn.hpp>\nint main() { auto net = ad::nn::mlp({2, 4, 1}, ad::nn::Activation::Tanh, ad::nn::Activation::Sigmoid);\n  return net.parameters().size() == 4 ? 0 : 1; }\n' >"$build/user_program.cpp"
+t0=$(date +%s.%N)
+g++ -std=c++20 -O2 -I"$src" -c "$build/user_program.cpp" -o "$build/user_program.o"
+compile_s=$(awk "BEGIN {print $(date +%s.%N) - $t0}")
+echo "{\"impl\": \"tapegrad\", \"workload\": \"size\", \"lib_bytes\": $libs, \"compile_seconds\": $compile_s}" >>"$results"
 impls=(tapegrad libtorch pytorch numpy)
-for ((r = 0; r < rounds; ++r)); do
+for ((r = 0; r < rounds * main; ++r)); do
   log "round $((r + 1)) / $rounds"
   for w in w1 w2 w3 w4; do
     reps=2; [[ $w == w3 || $w == w4 ]] && reps=1  # W3: a whole epoch; W4: 2 steps of ~32 GFLOP
@@ -101,7 +111,8 @@ fi
   echo "Date: $(date -u +%F). Machine: $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) cores;" \
        "OpenBLAS $(dpkg-query -W -f '${Version}' libopenblas0 2>/dev/null), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto};" \
        "LibTorch/PyTorch $(dpkg-query -W -f '${Version}' libtorch-dev), NumPy $(dpkg-query -W -f '${Version}' python3-numpy)."
-  echo "Command: bench/compare/run.sh --rounds $rounds$([[ $scaling == 1 ]] || echo ' --no-scaling')$([[ -z $commit ]] || echo " --commit $commit")." \
+  echo "Command: bench/compare/run.sh --rounds $rounds$([[ $scaling == 1 ]] || echo ' --no-scaling')$([[ -z $commit ]] || echo " --commit $commit")" \
+       "(tapegrad at $(git -C "$root" rev-parse --short "${commit:-HEAD}")$([[ -n $commit ]] || echo ' + working tree'))." \
        "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   "$py" "$here/report.py" "$results"
