@@ -157,9 +157,10 @@ Tensor record_op(const char* name, const char* math, const std::vector<Tensor>& 
   return detail::attach(node, name, math, ptrs.data(), ptrs.size(), std::move(output), save_output);
 }
 
-/// Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into
-/// .grad(). `grad_outputs` seeds non-scalar outputs (empty: ones for scalars). With
-/// `create_graph` the result is itself recorded, so it can be differentiated again.
+/// Gradients of `outputs` with respect to `inputs` (leaves or intermediates), returned rather
+/// than accumulated into .grad(). `grad_outputs` seeds non-scalar outputs (empty: ones for
+/// scalars). An input the outputs do not depend on gets zeros. With `create_graph` the result is
+/// itself recorded, so it can be differentiated again (the graph is then retained).
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
                          bool create_graph = false);

@@ -1,5 +1,10 @@
 // ad::Tensor: a cheap handle to shared, contiguous, row-major storage of float32 or float64,
 // plus the factories that make tensors.
+//
+// Threads: handles may be copied and destroyed on any thread. Each thread records on its own
+// tape, so one graph is recorded by one thread (an op whose input was recorded on another
+// thread throws UsageError: detach() it first); a recorded graph may be backpropagated from any
+// thread, one pass at a time. Two threads must not backpropagate into the same leaf at once.
 #pragma once
 
 #include <cstdint>

@@ -108,6 +108,19 @@ TEST(Tape, HeldGradHandleIsNotChangedByLaterAccumulation) {
   EXPECT_DOUBLE_EQ(x.grad().item(), 7.0);
 }
 
+TEST(Tape, UnsharedGradientsAccumulateInPlace) {
+  Tensor x = leaf({1, 2, 3}, {3});
+  ad::sum(x * 2.0).backward();
+  const void* storage = x.grad().raw_data();  // no handle kept: the gradient stays unshared
+  const uint64_t allocs = ad::memory_stats().allocs;
+  ad::sum(x * 2.0).backward();
+  const uint64_t second = ad::memory_stats().allocs - allocs;
+  EXPECT_EQ(x.grad().raw_data(), storage);  // added into, not replaced by a new sum
+  ad::sum(x * 2.0).backward();
+  EXPECT_EQ(ad::memory_stats().allocs - allocs - second, second);  // each pass allocates the same
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{6, 6, 6}));
+}
+
 TEST(Tape, RetainGraphTwiceDoublesTheGradient) {
   Tensor x = leaf({1, 2, 3}, {3});
   Tensor y = ad::sum(ad::exp(x) * x);  // dy/dx = eˣ (1 + x)
