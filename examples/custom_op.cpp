@@ -89,13 +89,14 @@ void define_and_check(ex::Notebook& nb) {
   });
 })code");
   ad::Tensor x = ad::tensor({-2, -0.5, 0, 0.5, 2}, {1, 5}, ad::DType::f64).requires_grad_();
+  size_t start = ad::tape_size();
   ad::Tensor composite = x * ad::sigmoid(x);
   size_t before = ad::tape_size();
   ad::Tensor fused = swish(x);
   nb.code(fmt::format("x              = {:8.5f}\nswish(x)       = {:8.5f}\nx·sigmoid(x)   = {:8.5f}\n"
-                      "records on the tape: the composite 2 (sigmoid, mul), swish {}",
+                      "records on the tape: the composite {} (sigmoid, mul), swish {}",
                       fmt::join(x.to_vector(), " "), fmt::join(fused.to_vector(), " "),
-                      fmt::join(composite.to_vector(), " "), ad::tape_size() - before));
+                      fmt::join(composite.to_vector(), " "), before - start, ad::tape_size() - before));
 
   nb.section("Checking it with gradcheck", "First derivatives against finite differences in float64, then the "
                                            "second derivative: the gradient of swish′ through create_graph.");
