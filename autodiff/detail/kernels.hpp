@@ -1,13 +1,26 @@
 // Internal: the loops behind the elementwise ops. map1/map2 dispatch on dtype and apply a
 // generic lambda per element; map2 follows NumPy broadcasting with fast paths for equal shapes,
 // a scalar operand, and the row/column broadcasts of a bias.
+//
+// The float32 loops are compiled three times (AD_VEC_CLONES: AVX-512, AVX2+FMA, and the
+// portable x86-64 baseline) and the loader picks the best one for the CPU it runs on, so a
+// default build still uses the wide vectors. A build with TAPEGRAD_ARCH set compiles for that
+// one target instead. Float64 loops stay single (they serve gradchecks, not training speed).
 #pragma once
 
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "autodiff/tensor.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(TAPEGRAD_NO_CLONES)
+#define AD_VEC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define AD_VEC_CLONES
+#endif
 
 namespace ad::detail {
 
@@ -27,16 +40,52 @@ void broadcast_strides(const Shape& s, const Shape& out, int64_t* strides);
 /// Throws unless `t` is defined.
 void check_defined(const char* op, const Tensor& t);
 
+// ---- the inner loops: contiguous rows, operands either a row or one broadcast value --------
+// Each lambda type is local to its op's translation unit, so every instantiation (and its
+// clones and resolver) is too.
+
+template <class T, class F>
+void loop1_any(const T* x, T* o, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+}
+template <class F>
+AD_VEC_CLONES void loop1_f32(const float* x, float* o, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+}
+/// o[i] = f(x[i]) for i < n.
+template <class T, class F>
+void loop1(const T* x, T* o, int64_t n, F f) {
+  if constexpr (std::is_same_v<T, float>) loop1_f32(x, o, n, f);
+  else loop1_any(x, o, n, f);
+}
+
+// Operand kinds of a binary row: kRow walks the row, kOne repeats element 0.
+enum class Arg { kRow, kOne };
+
+template <Arg A, Arg B, class T, class F>
+void loop2_any(const T* x, const T* y, T* o, int64_t n, F f) {
+  const T x0 = x[0], y0 = y[0];
+  for (int64_t i = 0; i < n; ++i) o[i] = f(A == Arg::kRow ? x[i] : x0, B == Arg::kRow ? y[i] : y0);
+}
+template <Arg A, Arg B, class F>
+AD_VEC_CLONES void loop2_f32(const float* x, const float* y, float* o, int64_t n, F f) {
+  const float x0 = x[0], y0 = y[0];
+  for (int64_t i = 0; i < n; ++i) o[i] = f(A == Arg::kRow ? x[i] : x0, B == Arg::kRow ? y[i] : y0);
+}
+/// o[i] = f(x[i] or x[0], y[i] or y[0]) for 0 < i < n (n ≥ 1).
+template <Arg A, Arg B, class T, class F>
+void loop2(const T* x, const T* y, T* o, int64_t n, F f) {
+  if constexpr (std::is_same_v<T, float>) loop2_f32<A, B>(x, y, o, n, f);
+  else loop2_any<A, B>(x, y, o, n, f);
+}
+
 /// out[i] = f(x[i]) for every element.
 template <class F>
 Tensor map1(const Tensor& x, F f) {
   Tensor out = empty(x.shape(), x.dtype());
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* xs = static_cast<const T*>(x.raw_data());
-    T* o = static_cast<T*>(out.raw_data());
-    const int64_t n = x.numel();
-    for (int64_t i = 0; i < n; ++i) o[i] = f(xs[i]);
+    loop1(static_cast<const T*>(x.raw_data()), static_cast<T*>(out.raw_data()), x.numel(), f);
   });
   return out;
 }
@@ -46,26 +95,16 @@ template <class F>
 Tensor map2(const char* op, const Tensor& a, const Tensor& b, F f) {
   const Shape out_shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(op, a.shape(), b.shape());
   Tensor out = empty(out_shape, a.dtype());
+  const int64_t n = out.numel();
+  if (n == 0) return out;
   dispatch(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* x = static_cast<const T*>(a.raw_data());
     const T* y = static_cast<const T*>(b.raw_data());
     T* o = static_cast<T*>(out.raw_data());
-    const int64_t n = out.numel();
-    if (a.shape() == b.shape()) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
-      return;
-    }
-    if (b.numel() == 1) {
-      const T yv = y[0];
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
-      return;
-    }
-    if (a.numel() == 1) {
-      const T xv = x[0];
-      for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
-      return;
-    }
+    if (a.shape() == b.shape()) return loop2<Arg::kRow, Arg::kRow>(x, y, o, n, f);
+    if (b.numel() == 1) return loop2<Arg::kRow, Arg::kOne>(x, y, o, n, f);
+    if (a.numel() == 1) return loop2<Arg::kOne, Arg::kRow>(x, y, o, n, f);
     // General case: the last dim is the inner loop, every outer dim walks a counter.
     const size_t rank = out_shape.size();
     int64_t sa[Shape::kMaxRank], sb[Shape::kMaxRank], idx[Shape::kMaxRank] = {};
@@ -74,20 +113,10 @@ Tensor map2(const char* op, const Tensor& a, const Tensor& b, F f) {
     const int64_t inner = out_shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
     int64_t oa = 0, ob = 0;
     for (int64_t base = 0; base < n; base += inner) {
-      T* orow = o + base;
-      const T* xa = x + oa;
-      const T* yb = y + ob;
-      if (ia == 1 && ib == 1) {
-        for (int64_t j = 0; j < inner; ++j) orow[j] = f(xa[j], yb[j]);
-      } else if (ia == 1) {
-        const T yv = yb[0];
-        for (int64_t j = 0; j < inner; ++j) orow[j] = f(xa[j], yv);
-      } else if (ib == 1) {
-        const T xv = xa[0];
-        for (int64_t j = 0; j < inner; ++j) orow[j] = f(xv, yb[j]);
-      } else {
-        for (int64_t j = 0; j < inner; ++j) orow[j] = f(xa[0], yb[0]);
-      }
+      if (ia == 1 && ib == 1) loop2<Arg::kRow, Arg::kRow>(x + oa, y + ob, o + base, inner, f);
+      else if (ia == 1) loop2<Arg::kRow, Arg::kOne>(x + oa, y + ob, o + base, inner, f);
+      else if (ib == 1) loop2<Arg::kOne, Arg::kRow>(x + oa, y + ob, o + base, inner, f);
+      else loop2<Arg::kOne, Arg::kOne>(x + oa, y + ob, o + base, inner, f);
       for (size_t d = rank - 1; d-- > 0;) {  // advance the outer counter
         oa += sa[d];
         ob += sb[d];

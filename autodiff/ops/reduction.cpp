@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "autodiff/detail/kernels.hpp"
@@ -47,6 +48,26 @@ DimSplit split_at(const Shape& s, int64_t dim) {
   return r;
 }
 
+// Σ row[j] in double (for accuracy). The simd reduction keeps one partial sum per vector lane,
+// so the order is fixed by the clone the CPU picks: same machine, same bits.
+template <class T>
+double sum_row_any(const T* row, int64_t n) {
+  double acc = 0;
+  for (int64_t j = 0; j < n; ++j) acc += row[j];
+  return acc;
+}
+AD_VEC_CLONES double sum_row_f32(const float* row, int64_t n) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t j = 0; j < n; ++j) acc += static_cast<double>(row[j]);
+  return acc;
+}
+template <class T>
+double sum_row(const T* row, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) return sum_row_f32(row, n);
+  else return sum_row_any(row, n);
+}
+
 // Sums x down to `target` (x's shape with some dims 1, or fewer leading dims), not recorded.
 // The last dim is the inner loop: summed into one value when it is reduced (in double, for
 // accuracy), added elementwise into the output row when it is kept.
@@ -60,9 +81,7 @@ Tensor sum_to_kernel(const Tensor& x, const Shape& target) {
     const Shape& xs = x.shape();
     const size_t rank = xs.size();
     if (rank == 0 || out.numel() == 1) {
-      double acc = 0;
-      for (int64_t i = 0, n = x.numel(); i < n; ++i) acc += p[i];
-      o[0] = static_cast<T>(acc);
+      o[0] = static_cast<T>(sum_row(p, x.numel()));
       return;
     }
     int64_t so[Shape::kMaxRank], idx[Shape::kMaxRank] = {};
@@ -72,9 +91,7 @@ Tensor sum_to_kernel(const Tensor& x, const Shape& target) {
     for (int64_t base = 0; base < n; base += inner) {
       const T* row = p + base;
       if (io == 0) {
-        double acc = 0;
-        for (int64_t j = 0; j < inner; ++j) acc += row[j];
-        o[off] += static_cast<T>(acc);
+        o[off] += static_cast<T>(sum_row(row, inner));
       } else {
         T* orow = o + off;
         for (int64_t j = 0; j < inner; ++j) orow[j] += row[j];
