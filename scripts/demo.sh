@@ -10,4 +10,4 @@ build=${1:-$root/build}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_EXAMPLES=ON >/dev/null
 cmake --build "$build" -j "$(nproc)" --target two_layer_planar fashion_mnist
 "$build/examples/two_layer_planar" --out "$root/out/two_layer_planar"
-"$build/examples/fashion_mnist" --out "$root/out/fashion_mnist"
+"$build/examples/fashion_mnist" --full --out "$root/out/fashion_mnist"
