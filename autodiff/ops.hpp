@@ -2,6 +2,7 @@
 #pragma once
 
 #include "autodiff/ops/elementwise.hpp"
+#include "autodiff/ops/fused.hpp"
 #include "autodiff/ops/linalg.hpp"
 #include "autodiff/ops/losses.hpp"
 #include "autodiff/ops/reduction.hpp"

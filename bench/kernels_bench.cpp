@@ -89,4 +89,38 @@ void BM_adam_step_w3(benchmark::State& state) {
 }
 BENCHMARK(BM_adam_step_w3);
 
+// A whole nn::mlp forward + backward as a user writes it: W1's 2→4→1 sigmoid net on m = 400
+// and W3's 784→256→128→10 ReLU net on a batch of 128. Arg 1: net.forward (Sequential fuses
+// each Linear's bias-add into the activation that follows); arg 0: the same modules called one
+// by one (never fused), for the comparison in one run.
+ad::Tensor run_net(ad::nn::Sequential& net, const ad::Tensor& x, bool whole) {
+  if (whole) return net.forward(x);
+  ad::Tensor a = x;
+  for (size_t i = 0; i < net.size(); ++i) a = net[i].forward(a);
+  return a;
+}
+
+void BM_mlp_fwd_bwd_w1(benchmark::State& state) {
+  ad::nn::Sequential net = ad::nn::mlp({2, 4, 1}, ad::nn::Activation::Sigmoid, ad::nn::Activation::Sigmoid);
+  ad::Tensor X = ad::randn({2, 400});
+  ad::Tensor Y = ad::gt(ad::rand({1, 400}), 0.5);
+  for (auto _ : state) {
+    ad::nn::binary_cross_entropy(run_net(net, X, state.range(0) != 0), Y).backward();
+    net.zero_grad();
+  }
+}
+BENCHMARK(BM_mlp_fwd_bwd_w1)->Arg(0)->Arg(1);
+
+void BM_mlp_fwd_bwd_w3(benchmark::State& state) {
+  ad::nn::Sequential net = ad::nn::mlp({784, 256, 128, 10}, ad::nn::Activation::ReLU, ad::nn::Activation::Identity);
+  ad::Tensor X = ad::rand({784, 128});
+  std::vector<int64_t> labels;
+  for (int i = 0; i < 128; ++i) labels.push_back(i % 10);
+  for (auto _ : state) {
+    ad::nn::softmax_cross_entropy(run_net(net, X, state.range(0) != 0), labels).backward();
+    net.zero_grad();
+  }
+}
+BENCHMARK(BM_mlp_fwd_bwd_w3)->Arg(0)->Arg(1);
+
 }  // namespace

@@ -21,19 +21,29 @@ void Linear::reset_parameters(Init init) {
   b.fill_(0.0);
 }
 
-Tensor Linear::forward(const Tensor& A_prev) {
-  const int l = layer_;
+// Throws unless A_prev can enter this layer, in the notation ("layer 2: W2 is (1, 4) but …").
+static void check_input(const Linear& lin, const Tensor& A_prev) {
+  const int l = lin.layer();
   if (!A_prev.defined()) throw UsageError(fmt::format("layer {}: A{} is undefined", l, l - 1));
   if (A_prev.dim() != 2)
     throw ShapeError(fmt::format("layer {}: A{} is {} but must be 2-D (n[{}], m) = ({}, m), samples as columns", l,
-                                 l - 1, A_prev.shape().str(), l - 1, in_features()));
-  if (A_prev.size(0) != in_features())
+                                 l - 1, A_prev.shape().str(), l - 1, lin.in_features()));
+  if (A_prev.size(0) != lin.in_features())
     throw ShapeError(fmt::format("layer {}: W{} is {} but A{} has {} rows; expected n[{}] = {}", l, l,
-                                 W.shape().str(), l - 1, A_prev.size(0), l - 1, in_features()));
-  if (A_prev.dtype() != W.dtype())
+                                 lin.W.shape().str(), l - 1, A_prev.size(0), l - 1, lin.in_features()));
+  if (A_prev.dtype() != lin.W.dtype())
     throw DTypeError(fmt::format("layer {}: W{} is {} but A{} is {}; convert the input or call model.to(DType)", l, l,
-                                 dtype_name(W.dtype()), l - 1, dtype_name(A_prev.dtype())));
+                                 dtype_name(lin.W.dtype()), l - 1, dtype_name(A_prev.dtype())));
+}
+
+Tensor Linear::forward(const Tensor& A_prev) {
+  check_input(*this, A_prev);
   return matmul(W, A_prev) + b;
+}
+
+Tensor Linear::forward_act(const Tensor& A_prev, Act act) {
+  check_input(*this, A_prev);
+  return bias_act(matmul(W, A_prev), b, act);
 }
 
 }  // namespace ad::nn

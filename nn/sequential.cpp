@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <typeinfo>
+
 #include "nn/activations.hpp"
 
 namespace ad::nn {
@@ -15,9 +18,33 @@ Sequential& Sequential::add(std::shared_ptr<Module> module) {
   return *this;
 }
 
+namespace {
+// The fused activation for a module of exactly one of the built-in activation types (a user's
+// subclass may override forward, so it is never fused).
+std::optional<Act> fusable(const Module& m) {
+  const std::type_info& t = typeid(m);
+  if (t == typeid(Sigmoid)) return Act::sigmoid;
+  if (t == typeid(ReLU)) return Act::relu;
+  if (t == typeid(Tanh)) return Act::tanh;
+  return std::nullopt;
+}
+}  // namespace
+
+// A Linear followed by a built-in activation runs as one fused bias-add + activation
+// (Linear::forward_act): the same values, one recorded op and one pass fewer.
 Tensor Sequential::forward(const Tensor& x) {
   Tensor a = x;
-  for (const auto& layer : layers_) a = layer->forward(a);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Module& layer = *layers_[i];
+    if (i + 1 < layers_.size() && typeid(layer) == typeid(Linear)) {
+      if (const std::optional<Act> act = fusable(*layers_[i + 1])) {
+        a = static_cast<Linear&>(layer).forward_act(a, *act);
+        ++i;
+        continue;
+      }
+    }
+    a = layer.forward(a);
+  }
   return a;
 }
 

@@ -30,8 +30,7 @@ Tensor tanh(const Tensor& x) {
   check_defined("tanh", x);
   Tensor y = map1(x, [](auto v) { return detail::vm::tanh(v); });
   return record_op("tanh", "dX = dY ⊙ (1 − tanh²x)", {x}, y, [](BackwardContext& c) {
-    Tensor t = c.output();
-    c.add(0, c.grad() * (1.0 - t * t));
+    c.add(0, act_backward(c.grad(), c.output(), Act::tanh));
   }, true);
 }
 
@@ -40,8 +39,7 @@ Tensor sigmoid(const Tensor& x) {
   check_defined("sigmoid", x);
   Tensor y = map1(x, [](auto v) { return detail::vm::sigmoid(v); });
   return record_op("sigmoid", "dX = dY ⊙ σ(x)(1 − σ(x))", {x}, y, [](BackwardContext& c) {
-    Tensor s = c.output();
-    c.add(0, c.grad() * (s * (1.0 - s)));
+    c.add(0, act_backward(c.grad(), c.output(), Act::sigmoid));
   }, true);
 }
 
@@ -49,7 +47,7 @@ Tensor relu(const Tensor& x) {
   check_defined("relu", x);
   Tensor y = map1(x, [](auto v) { return v > decltype(v)(0) ? v : decltype(v)(0); });
   return record_op("relu", "dX = dY ⊙ [x > 0]", {x}, y, [](BackwardContext& c) {
-    c.add(0, c.grad() * gt(c.output().detach(), 0.0));
+    c.add(0, act_backward(c.grad(), c.output(), Act::relu));
   }, true);
 }
 

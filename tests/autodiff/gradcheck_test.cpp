@@ -159,6 +159,17 @@ std::vector<Row> unary_rows() {
       {"softplus", {normal({3, 4})}, [](V x) { return ad::softplus(x[0] * 4.0); }},
       {"clamp", {spaced({4, 5})}, [](V x) { return ad::clamp(x[0], -0.5, 0.5); }},
       {"sign_times_x", {away({3, 4})}, [](V x) { return ad::sign(x[0]) * x[0]; }},
+      // fused (ops/fused.hpp); relu's bias is scaled so Z + b stays ≥ 0.09 from the kink
+      {"bias_act_sigmoid", {normal({3, 4}), normal({3, 1})}, [](V x) { return ad::bias_act(x[0], x[1], ad::Act::sigmoid); }},
+      {"bias_act_tanh", {normal({3, 4}), normal({3, 1})}, [](V x) { return ad::bias_act(x[0], x[1], ad::Act::tanh); }},
+      {"bias_act_relu", {spaced({3, 4}), normal({3, 1})},
+       [](V x) { return ad::bias_act(x[0], x[1] * 0.01, ad::Act::relu); }},
+      {"bias_act_identity_row", {normal({3, 4}), normal({1, 4})},
+       [](V x) { return ad::bias_act(x[0], x[1], ad::Act::identity); }},
+      {"act_backward_sigmoid", {normal({3, 4}), unit({3, 4})},
+       [](V x) { return ad::act_backward(x[0], x[1], ad::Act::sigmoid); }},
+      {"act_backward_tanh", {normal({3, 4}), normal({3, 4})}, [](V x) { return ad::act_backward(x[0], x[1], ad::Act::tanh); }},
+      {"act_backward_relu", {normal({3, 4}), spaced({3, 4})}, [](V x) { return ad::act_backward(x[0], x[1], ad::Act::relu); }},
   };
 }
 
@@ -247,6 +258,13 @@ std::vector<Row> second_order_rows() {
       {"d2_tanh", {normal({3, 4})}, second_order([](V x) { return ad::tanh(x[0]); })},
       {"d2_sigmoid", {normal({3, 4})}, second_order([](V x) { return ad::sigmoid(x[0]); })},
       {"d2_softplus", {normal({3, 4})}, second_order([](V x) { return ad::softplus(x[0]); })},
+      {"d2_bias_act_sigmoid", {normal({3, 4}), normal({3, 1})},
+       second_order([](V x) { return ad::bias_act(x[0], x[1], ad::Act::sigmoid); })},
+      {"d2_bias_act_tanh", {normal({3, 4}), normal({1, 4})},
+       second_order([](V x) { return ad::bias_act(x[0], x[1], ad::Act::tanh); })},
+      {"d2_bias_act_relu_times_z", {spaced({3, 4}), normal({3, 1})},
+       second_order([](V x) { return ad::bias_act(x[0], x[1] * 0.01, ad::Act::relu) * x[0]; })},
+      {"d2_relu_times_x", {spaced({3, 4})}, second_order([](V x) { return ad::relu(x[0]) * x[0]; })},
       {"d2_matmul", {normal({2, 3}), normal({3, 4})},
        second_order([](V x) { return ad::tanh(ad::matmul(x[0], x[1])); })},
       {"d2_gemm_tt", {normal({3, 2}), normal({4, 3})}, second_order([](V x) { return ad::gemm(x[0], x[1], true, true) * ad::gemm(x[0], x[1], true, true); })},

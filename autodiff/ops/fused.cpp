@@ -1,0 +1,100 @@
+#include "autodiff/ops/fused.hpp"
+
+#include <fmt/format.h>
+
+#include "autodiff/detail/kernels.hpp"
+#include "autodiff/detail/vec_math.hpp"
+#include "autodiff/function.hpp"
+#include "autodiff/ops.hpp"
+
+namespace ad {
+
+const char* act_name(Act act) {
+  switch (act) {
+    case Act::identity: return "identity";
+    case Act::sigmoid: return "sigmoid";
+    case Act::relu: return "relu";
+    case Act::tanh: return "tanh";
+  }
+  return "?";
+}
+
+namespace {
+
+// out = g(z + b) by map2 (b broadcast); z + b is rounded to T before g, exactly as add then g.
+Tensor bias_act_kernel(const Tensor& z, const Tensor& b, Act act) {
+  switch (act) {
+    case Act::identity: return detail::map2("bias_act", z, b, [](auto x, auto c) { return x + c; });
+    case Act::sigmoid: return detail::map2("bias_act", z, b, [](auto x, auto c) { return detail::vm::sigmoid(x + c); });
+    case Act::tanh: return detail::map2("bias_act", z, b, [](auto x, auto c) { return detail::vm::tanh(x + c); });
+    case Act::relu:
+      return detail::map2("bias_act", z, b, [](auto x, auto c) {
+        const auto v = x + c;
+        return v > decltype(v)(0) ? v : decltype(v)(0);
+      });
+  }
+  throw ValueError("bias_act: unknown Act value");
+}
+
+// dA ⊙ g'(A), written as the unfused rules computed it (the same rounding, except that a CPU
+// with FMA may fuse 1 − A² into one rounding).
+Tensor act_backward_kernel(const Tensor& g, const Tensor& a, Act act) {
+  switch (act) {
+    case Act::identity: return g;
+    case Act::sigmoid:
+      return detail::map2("act_backward", g, a, [](auto d, auto s) { return d * (s * (decltype(s)(1) - s)); });
+    case Act::tanh:
+      return detail::map2("act_backward", g, a, [](auto d, auto t) { return d * (decltype(t)(1) - t * t); });
+    case Act::relu:
+      return detail::map2("act_backward", g, a, [](auto d, auto y) {
+        using T = decltype(y);
+        return d * (y > T(0) ? T(1) : T(0));  // a product, not a select: inf·0 stays NaN as before
+      });
+  }
+  throw ValueError("act_backward: unknown Act value");
+}
+
+}  // namespace
+
+// The bias must broadcast to Z's shape without growing it: the result is shaped like Z.
+Tensor bias_act(const Tensor& z, const Tensor& b, Act act) {
+  detail::check_binary("bias_act", z, b);
+  if (!(z.shape() == b.shape()) && !(detail::broadcast_shapes("bias_act", z.shape(), b.shape()) == z.shape()))
+    throw ShapeError(fmt::format("bias_act: the bias {} does not broadcast to Z {} (the result must keep Z's shape)",
+                                 b.shape().str(), z.shape().str()));
+  Tensor out = bias_act_kernel(z, b, act);
+  if (!detail::should_record({&z, &b})) return out;
+  if (act == Act::identity)
+    return record_op("bias_act", "dZ = dA, db = dA (summed over broadcast dims)", {z, b}, out, [](BackwardContext& c) {
+      c.add(0, c.grad());
+      c.add(1, c.grad());
+    });
+  // The engine sums dZ over b's broadcast dims (db = row sums of dZ for a bias (n, 1)).
+  return record_op("bias_act", "dZ = dA ⊙ g'(Z + b), db = dZ summed over broadcast dims", {z, b}, out,
+                   [act](BackwardContext& c) {
+                     Tensor dz = act_backward(c.grad(), c.output(), act);
+                     c.add(0, dz);
+                     c.add(1, dz);
+                   },
+                   true);
+}
+
+Tensor act_backward(const Tensor& grad, const Tensor& a, Act act) {
+  detail::check_binary("act_backward", grad, a);
+  if (!(grad.shape() == a.shape()))
+    throw ShapeError(fmt::format("act_backward: the gradient {} and the activation {} must have the same shape",
+                                 grad.shape().str(), a.shape().str()));
+  Tensor out = act_backward_kernel(grad, a, act);
+  if (act == Act::identity || !detail::should_record({&grad, &a})) return out;
+  // Inputs: 0 = the incoming gradient dA, 1 = the activation A.
+  return record_op("act_backward", "d(dA) = dY ⊙ g'(A); dA = dY ⊙ dA ⊙ (1 − 2A) for σ, dY ⊙ dA ⊙ (−2A) for tanh, 0 for relu", {grad, a}, out,
+                   [act, a, g = a.requires_grad() ? grad : Tensor()](BackwardContext& c) {
+                     if (c.needs(0)) c.add(0, act_backward(c.grad(), a, act));
+                     if (!c.needs(1) || act == Act::relu) return;  // relu' is piecewise constant
+                     // d/dA [dA ⊙ A(1 − A)] = dA ⊙ (1 − 2A);  d/dA [dA ⊙ (1 − A²)] = dA ⊙ (−2A)
+                     Tensor da = act == Act::sigmoid ? c.grad() * g * (1.0 - 2.0 * a) : c.grad() * g * (-2.0 * a);
+                     c.add(1, da);
+                   });
+}
+
+}  // namespace ad

@@ -1,0 +1,149 @@
+// The fused ops (autodiff/ops/fused.hpp): bias_act gives bit for bit what add then the
+// activation gives, forward and backward; act_backward matches the closed-form derivatives;
+// both count as one recorded op; misuse throws errors naming the op and the shapes. (Their
+// finite-difference checks, first and second order, are rows of gradcheck_test.cpp.)
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <autodiff/autodiff.hpp>
+#include <cmath>
+#include <vector>
+
+namespace {
+
+using ad::Act;
+using ad::Tensor;
+
+Tensor unfused(const Tensor& z, Act act) {
+  switch (act) {
+    case Act::sigmoid: return ad::sigmoid(z);
+    case Act::relu: return ad::relu(z);
+    case Act::tanh: return ad::tanh(z);
+    case Act::identity: return z;
+  }
+  return {};
+}
+
+void expect_bitwise(const Tensor& a, const Tensor& b, const char* what) {
+  ASSERT_EQ(a.shape(), b.shape()) << what;
+  const std::vector<double> x = a.to_vector(), y = b.to_vector();
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], y[i]) << what << " at " << i;
+}
+
+class BiasActTest : public ::testing::TestWithParam<Act> {};
+
+// Forward values and both gradients of bias_act equal those of Z + b then g, in float32, for the
+// column bias of a dense layer at W1's and W3's sizes (the vector body and the scalar tail).
+TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
+  const Act act = GetParam();
+  for (ad::Shape shape : {ad::Shape{4, 400}, ad::Shape{256, 13}}) {
+    ad::manual_seed(7);
+    Tensor z = (ad::randn(shape) * 3.0).detach().requires_grad_();
+    Tensor b = ad::randn({shape[0], 1}).requires_grad_();
+    Tensor seed = ad::randn(shape);
+    Tensor fused = ad::bias_act(z, b, act);
+    fused.backward(seed);
+    const Tensor dz = z.grad(), db = b.grad();
+    z.zero_grad();
+    b.zero_grad();
+    Tensor plain = unfused(z + b, act);
+    plain.backward(seed);
+    expect_bitwise(fused, plain, "A");
+    expect_bitwise(db, b.grad(), "db");
+    if (act == Act::tanh) {  // 1 − A² may be one fused multiply-add in the kernel
+      EXPECT_THAT(dz.to_vector(), ::testing::Pointwise(::testing::FloatNear(1e-6f), z.grad().to_vector()));
+    } else {
+      expect_bitwise(dz, z.grad(), "dZ");
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Acts, BiasActTest, ::testing::Values(Act::identity, Act::sigmoid, Act::relu, Act::tanh),
+                         [](const auto& info) { return std::string(ad::act_name(info.param)); });
+
+// db is dZ summed over the columns, dZ = dA ⊙ σ(Z + b)(1 − σ(Z + b)), by hand in double.
+TEST(BiasAct, ClosedFormSigmoidGradients) {
+  Tensor z = ad::tensor({0.5, -1.0, 2.0, 0.0, 1.5, -0.5}, {2, 3}, ad::DType::f64).requires_grad_();
+  Tensor b = ad::tensor({0.25, -0.75}, {2, 1}, ad::DType::f64).requires_grad_();
+  Tensor da = ad::tensor({1.0, 2.0, -1.0, 0.5, 3.0, -2.0}, {2, 3}, ad::DType::f64);
+  ad::bias_act(z, b, Act::sigmoid).backward(da);
+  const std::vector<double> zv = z.to_vector(), dav = da.to_vector(), bv = {0.25, -0.75};
+  const std::vector<double> dz = z.grad().to_vector(), db = b.grad().to_vector();
+  for (int r = 0; r < 2; ++r) {
+    double row = 0;
+    for (int c = 0; c < 3; ++c) {
+      const size_t i = static_cast<size_t>(r * 3 + c);
+      const double s = 1.0 / (1.0 + std::exp(-(zv[i] + bv[static_cast<size_t>(r)])));
+      EXPECT_NEAR(dz[i], dav[i] * s * (1 - s), 1e-15);
+      row += dav[i] * s * (1 - s);
+    }
+    EXPECT_NEAR(db[static_cast<size_t>(r)], row, 1e-15);
+  }
+}
+
+// act_backward against σ' = A(1 − A), tanh' = 1 − A², relu' = [A > 0].
+TEST(ActBackward, ClosedForms) {
+  Tensor a = ad::tensor({0.25, 0.5, 0.0, 0.9}, {4}, ad::DType::f64);
+  Tensor g = ad::tensor({2.0, -1.0, 3.0, 0.5}, {4}, ad::DType::f64);
+  using ::testing::DoubleNear;
+  using ::testing::Pointwise;
+  const std::vector<double> sig = {2.0 * 0.25 * 0.75, -0.25, 0.0, 0.5 * 0.9 * 0.1};
+  const std::vector<double> th = {2.0 * (1 - 0.0625), -0.75, 3.0, 0.5 * (1 - 0.81)};
+  EXPECT_THAT(ad::act_backward(g, a, Act::sigmoid).to_vector(), Pointwise(DoubleNear(1e-15), sig));
+  EXPECT_THAT(ad::act_backward(g, a, Act::tanh).to_vector(), Pointwise(DoubleNear(1e-15), th));
+  EXPECT_THAT(ad::act_backward(g, a, Act::relu).to_vector(), ::testing::ElementsAre(2.0, -1.0, 0.0, 0.5));
+  EXPECT_THAT(ad::act_backward(g, a, Act::identity).to_vector(), ::testing::ElementsAre(2.0, -1.0, 3.0, 0.5));
+}
+
+// A fused layer is two records (matmul, bias_act) where the unfused one was three; the
+// activations' backward adds no records of its own outside create_graph.
+TEST(BiasAct, RecordsOneOp) {
+  Tensor W = ad::randn({4, 2}).requires_grad_();
+  Tensor b = ad::zeros({4, 1}).requires_grad_();
+  Tensor X = ad::randn({2, 10});
+  {
+    Tensor A = ad::bias_act(ad::matmul(W, X), b, Act::sigmoid);
+    EXPECT_EQ(ad::tape_size(), 2u);
+    EXPECT_STREQ(A.op_name(), "bias_act");
+    ad::sum(A).backward();
+  }
+  EXPECT_EQ(ad::tape_size(), 0u);
+  EXPECT_TRUE(W.grad().defined() && b.grad().defined());
+}
+
+// With nothing requiring grad no record is made.
+TEST(BiasAct, NoGradRecordsNothing) {
+  Tensor z = ad::randn({3, 4}), b = ad::randn({3, 1});
+  Tensor a = ad::bias_act(z, b, Act::relu);
+  EXPECT_EQ(ad::tape_size(), 0u);
+  EXPECT_TRUE(a.is_leaf());
+}
+
+TEST(BiasAct, ErrorsNameTheOpAndShapes) {
+  Tensor z = ad::randn({4, 5});
+  try {
+    ad::bias_act(z, ad::randn({3, 1}), Act::relu);
+    FAIL() << "no throw";
+  } catch (const ad::ShapeError& e) {
+    EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("bias_act"), ::testing::HasSubstr("(4, 5)"),
+                                           ::testing::HasSubstr("(3, 1)")));
+  }
+  try {  // b would broadcast Z up to (4, 5): the result must keep Z's shape
+    ad::bias_act(ad::randn({4, 1}), ad::randn({4, 5}), Act::sigmoid);
+    FAIL() << "no throw";
+  } catch (const ad::ShapeError& e) {
+    EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("bias_act"), ::testing::HasSubstr("(4, 5)"),
+                                           ::testing::HasSubstr("(4, 1)"), ::testing::HasSubstr("Z's shape")));
+  }
+  EXPECT_THROW(ad::bias_act(z, ad::randn({4, 1}, ad::DType::f64), Act::tanh), ad::DTypeError);
+  EXPECT_THROW(ad::bias_act(Tensor(), ad::randn({4, 1}), Act::tanh), ad::UsageError);
+  try {
+    ad::act_backward(ad::randn({4, 5}), ad::randn({4, 1}), Act::sigmoid);
+    FAIL() << "no throw";
+  } catch (const ad::ShapeError& e) {
+    EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("act_backward"), ::testing::HasSubstr("(4, 5)"),
+                                           ::testing::HasSubstr("(4, 1)")));
+  }
+}
+
+}  // namespace

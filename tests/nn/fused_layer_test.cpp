@@ -1,0 +1,92 @@
+// Sequential runs a Linear followed by a built-in Sigmoid/ReLU/Tanh as one fused bias-add +
+// activation (Linear::forward_act): the values and gradients stay those of the layer-by-layer
+// computation, the tape is one record per fused layer shorter, parameter names do not change,
+// and a user's own activation subclass is never fused (its forward is what runs).
+#include <gtest/gtest.h>
+
+#include <nn/nn.hpp>
+#include <vector>
+
+namespace {
+
+using ad::Tensor;
+namespace nn = ad::nn;
+
+// The network's layers applied one by one (each module's own forward), never fused.
+Tensor layer_by_layer(nn::Sequential& net, const Tensor& x) {
+  Tensor a = x;
+  for (size_t i = 0; i < net.size(); ++i) a = net[i].forward(a);
+  return a;
+}
+
+void expect_bitwise(const Tensor& a, const Tensor& b, const std::string& what) {
+  ASSERT_EQ(a.shape(), b.shape()) << what;
+  const std::vector<double> x = a.to_vector(), y = b.to_vector();
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], y[i]) << what << " at " << i;
+}
+
+// W3-shaped ReLU network and the seed's sigmoid one: same forward bits, same gradient bits.
+TEST(FusedLayer, MlpMatchesLayerByLayer) {
+  for (auto [dims, hidden, out] :
+       {std::tuple{std::vector<int64_t>{784, 64, 32, 10}, nn::Activation::ReLU, nn::Activation::Identity},
+        std::tuple{std::vector<int64_t>{2, 4, 1}, nn::Activation::Sigmoid, nn::Activation::Sigmoid}}) {
+    ad::manual_seed(3);
+    nn::Sequential net = nn::mlp(dims, hidden, out);
+    Tensor X = ad::randn({dims[0], 37});
+    Tensor fused = net.forward(X);
+    ad::sum(fused * fused).backward();
+    std::vector<Tensor> g_fused;
+    for (Tensor& p : net.parameters()) g_fused.push_back(p.grad()), p.zero_grad();
+    Tensor plain = layer_by_layer(net, X);
+    ad::sum(plain * plain).backward();
+    expect_bitwise(fused, plain, "A[L]");
+    const auto named = net.named_parameters();
+    for (size_t i = 0; i < named.size(); ++i) expect_bitwise(g_fused[i], named[i].second.grad(), "d" + named[i].first);
+  }
+}
+
+TEST(FusedLayer, TanhHiddenSameValues) {
+  ad::manual_seed(5);
+  nn::Sequential net = nn::mlp({3, 8, 2}, nn::Activation::Tanh, nn::Activation::Sigmoid);
+  Tensor X = ad::randn({3, 50});
+  expect_bitwise(net.forward(X), layer_by_layer(net, X), "A[L]");
+}
+
+TEST(FusedLayer, OneRecordFewerPerLayerAndNamesUnchanged) {
+  nn::Sequential net = nn::mlp({2, 4, 1}, nn::Activation::Sigmoid, nn::Activation::Sigmoid);
+  Tensor X = ad::randn({2, 10});
+  {
+    Tensor A = net.forward(X);
+    EXPECT_EQ(ad::tape_size(), 4u);  // matmul, bias_act per layer (unfused: matmul, add, sigmoid)
+  }
+  std::vector<std::string> names;
+  for (auto& [name, p] : net.named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"W1", "b1", "W2", "b2"}));
+}
+
+// A subclass of Sigmoid with its own forward is run as written, not replaced by the fused op.
+struct DoubledSigmoid : nn::Sigmoid {
+  Tensor forward(const Tensor& z) override { return ad::sigmoid(z) * 2.0; }
+};
+
+TEST(FusedLayer, UserSubclassIsNotFused) {
+  nn::Sequential net;
+  net.add(nn::Linear(3, 2)).add(DoubledSigmoid());
+  Tensor X = ad::randn({3, 4});
+  Tensor y = net.forward(X);
+  expect_bitwise(y, layer_by_layer(net, X), "A");  // fused, y would be σ(Z) rather than 2σ(Z)
+}
+
+// The fused path keeps Linear's errors in the notation.
+TEST(FusedLayer, ErrorsStayInTheNotation) {
+  nn::Sequential net = nn::mlp({3, 4, 1}, nn::Activation::ReLU, nn::Activation::Sigmoid);
+  try {
+    net.forward(ad::randn({2, 5}));
+    FAIL() << "no throw";
+  } catch (const ad::ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 1: W1 is (4, 3) but A0 has 2 rows; expected n[0] = 3"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
