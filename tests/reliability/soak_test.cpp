@@ -10,6 +10,19 @@
 #include <nn/nn.hpp>
 #include <string>
 
+// ASan and TSan keep freed blocks in a quarantine (ASan: up to 256 MiB) before reusing them,
+// so under them resident memory grows by design; the allocator's counters stay exact.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TAPEGRAD_RSS_MEANINGFUL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TAPEGRAD_RSS_MEANINGFUL 0
+#endif
+#endif
+#ifndef TAPEGRAD_RSS_MEANINGFUL
+#define TAPEGRAD_RSS_MEANINGFUL 1
+#endif
+
 namespace {
 
 using ad::Tensor;
@@ -88,7 +101,8 @@ TEST(Soak, MemoryStaysFlatOverALongTrainingRun) {
   EXPECT_EQ(end.live, warm.live);            // the same tensors are alive at the same point of a step
   EXPECT_LE(peak.live, warm.live + 65536);   // and never many more in between
   EXPECT_EQ(end.system_allocs, warm.system_allocs);  // the caching allocator serves every step
-  EXPECT_LE(end.rss, warm.rss + (1u << 20)) << "resident memory grew by more than 1 MiB after warm-up";
+  if (TAPEGRAD_RSS_MEANINGFUL)
+    EXPECT_LE(end.rss, warm.rss + (1u << 20)) << "resident memory grew by more than 1 MiB after warm-up";
 }
 
 }  // namespace
