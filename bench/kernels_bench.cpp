@@ -123,4 +123,27 @@ void BM_mlp_fwd_bwd_w3(benchmark::State& state) {
 }
 BENCHMARK(BM_mlp_fwd_bwd_w3)->Arg(0)->Arg(1);
 
+// One unrecorded ad::gemm at the small shapes of W1/W2 (args m, k, n, transpose_a,
+// transpose_b), where the BLAS call's fixed cost is most of the time.
+void BM_gemm_small(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
+  ad::Tensor a = ta ? ad::randn({k, m}) : ad::randn({m, k});
+  ad::Tensor b = tb ? ad::randn({n, k}) : ad::randn({k, n});
+  for (auto _ : state) benchmark::DoNotOptimize(ad::gemm(a, b, ta, tb).impl());
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_gemm_small)
+    ->Args({4, 2, 400, 0, 0})     // W1 Z1 = W1·X
+    ->Args({1, 4, 400, 0, 0})     // W1 Z2 = W2·A1
+    ->Args({4, 400, 2, 0, 1})     // W1 dW1 = dZ1·Xᵀ
+    ->Args({1, 400, 4, 0, 1})     // W1 dW2 = dZ2·A1ᵀ
+    ->Args({4, 1, 400, 1, 0})     // W1 dA1 = W2ᵀ·dZ2
+    ->Args({7, 20, 209, 0, 0})    // W2 Z2
+    ->Args({7, 209, 20, 0, 1})    // W2 dW2
+    ->Args({20, 7, 209, 1, 0})    // W2 dA1
+    ->Args({32, 32, 32, 0, 0})
+    ->Args({10, 128, 128, 0, 0})  // W3 Z3
+    ->Args({64, 64, 64, 0, 0});
+
 }  // namespace
