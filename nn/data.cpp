@@ -18,10 +18,14 @@ Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index) {
     using T = decltype(tag);
     const T* a = detail::ptr<T>(A);
     T* o = detail::ptr<T>(out);
-    for (int64_t j = 0; j < k; ++j) {
-      const int64_t c = index[static_cast<size_t>(j)];
+    for (int64_t c : index)
       if (c < 0 || c >= m) throw ValueError(fmt::format("gather_columns: column {} is outside [0, {})", c, m));
-      for (int64_t r = 0; r < rows; ++r) o[r * k + j] = a[r * m + c];
+    // Row-outer: each output row is written in order and each input row is read once, instead
+    // of a stride-m walk per column (a cache and TLB miss per element on a (784, 60000) X).
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* arow = a + r * m;
+      T* orow = o + r * k;
+      for (int64_t j = 0; j < k; ++j) orow[j] = arow[index[static_cast<size_t>(j)]];
     }
   });
   return out;

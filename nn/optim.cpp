@@ -85,9 +85,9 @@ SGD::SGD(std::vector<Tensor> params, double lr, SGDOptions options)
 void SGD::step() {
   ++t_;
   const double lr = lr_, mu = opt_.momentum, wd = opt_.weight_decay;
-  for_each_with_grad(params_, [&](size_t i, auto* p, const auto* g, int64_t n) {
-    using T = std::remove_pointer_t<decltype(p)>;
-    T* v = mu > 0 ? ptr<T>(buffer(velocity_, i)) : nullptr;
+  for_each_with_grad(params_, [&](size_t i, auto* __restrict p, const auto* __restrict g, int64_t n) {
+    using T = std::decay_t<decltype(*p)>;
+    T* __restrict v = mu > 0 ? ptr<T>(buffer(velocity_, i)) : nullptr;
     for (int64_t k = 0; k < n; ++k) {
       T d = g[k] + static_cast<T>(wd) * p[k];
       if (v) d = v[k] = static_cast<T>(mu) * v[k] + d;
@@ -106,9 +106,9 @@ RMSprop::RMSprop(std::vector<Tensor> params, double lr, RMSpropOptions options)
 void RMSprop::step() {
   ++t_;
   const double lr = lr_, a = opt_.alpha, eps = opt_.eps, wd = opt_.weight_decay;
-  for_each_with_grad(params_, [&](size_t i, auto* p, const auto* g, int64_t n) {
-    using T = std::remove_pointer_t<decltype(p)>;
-    T* s = ptr<T>(buffer(square_avg_, i));
+  for_each_with_grad(params_, [&](size_t i, auto* __restrict p, const auto* __restrict g, int64_t n) {
+    using T = std::decay_t<decltype(*p)>;
+    T* __restrict s = ptr<T>(buffer(square_avg_, i));
     for (int64_t k = 0; k < n; ++k) {
       const T d = g[k] + static_cast<T>(wd) * p[k];
       s[k] = static_cast<T>(a) * s[k] + static_cast<T>(1 - a) * d * d;
@@ -133,10 +133,10 @@ void Adam::step() {
   const double c1 = 1.0 - std::pow(b1, static_cast<double>(t_));
   const double sqrt_c2 = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t_)));
   const double step_size = lr_ / c1;
-  for_each_with_grad(params_, [&](size_t i, auto* p, const auto* g, int64_t n) {
-    using T = std::remove_pointer_t<decltype(p)>;
-    T* m = ptr<T>(buffer(m_, i));
-    T* v = ptr<T>(buffer(v_, i));
+  for_each_with_grad(params_, [&](size_t i, auto* __restrict p, const auto* __restrict g, int64_t n) {
+    using T = std::decay_t<decltype(*p)>;
+    T* __restrict m = ptr<T>(buffer(m_, i));
+    T* __restrict v = ptr<T>(buffer(v_, i));
     for (int64_t k = 0; k < n; ++k) {
       const T d = g[k] + static_cast<T>(wd) * p[k];
       m[k] = static_cast<T>(b1) * m[k] + static_cast<T>(1 - b1) * d;

@@ -30,6 +30,24 @@ TEST(BinaryCrossEntropy, ClosedFormValueAndGradient) {
   EXPECT_TRUE(r.ok) << r;
 }
 
+// The fused cost computes its gradient in one loop, but under create_graph it records the same
+// formulas as ops: the second derivative d²J/dA² = ((1−y)/(1−a)² + y/a²)/n must come out right.
+TEST(BinaryCrossEntropy, SecondOrderThroughCreateGraph) {
+  Tensor Y = tensor({1, 0, 1, 0}, {1, 4}, DType::f64);
+  auto r = gradcheck(
+      [&](const std::vector<Tensor>& in) {
+        ad::EnableGradGuard on;  // gradcheck's numeric pass runs without recording
+        Tensor J = nn::binary_cross_entropy(in[0], Y);
+        return ad::grad({J}, {in[0]}, {}, true, true)[0];
+      },
+      {leaf64({0.9, 0.2, 0.6, 0.5}, {1, 4})});
+  EXPECT_TRUE(r.ok) << r;
+  Tensor A = leaf64({0.9, 0.2, 0.6, 0.5}, {1, 4});
+  Tensor dA = ad::grad({nn::binary_cross_entropy(A, Y)}, {A}, {}, true, true)[0];
+  Tensor d2 = ad::grad({ad::sum(dA)}, {A})[0];
+  expect_near_all(d2.to_vector(), {1 / 0.81 / 4, 1 / 0.64 / 4, 1 / 0.36 / 4, 1 / 0.25 / 4}, 1e-12);
+}
+
 TEST(BinaryCrossEntropy, AveragesOverAllElementsAndStaysFiniteWhenSaturated) {
   EXPECT_NEAR(nn::binary_cross_entropy(full({2, 2}, 0.5), tensor({0, 1, 1, 0}, {2, 2})).item(), std::log(2.0), 1e-6);
   // A = 1 against Y = 0 would be −log 0 = ∞; the clamp to 1 − ε gives −log ε per element
