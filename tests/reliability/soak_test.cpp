@@ -101,8 +101,9 @@ TEST(Soak, MemoryStaysFlatOverALongTrainingRun) {
   EXPECT_EQ(end.live, warm.live);            // the same tensors are alive at the same point of a step
   EXPECT_LE(peak.live, warm.live + 65536);   // and never many more in between
   EXPECT_EQ(end.system_allocs, warm.system_allocs);  // the caching allocator serves every step
-  if (TAPEGRAD_RSS_MEANINGFUL)
+  if (TAPEGRAD_RSS_MEANINGFUL) {
     EXPECT_LE(end.rss, warm.rss + (1u << 20)) << "resident memory grew by more than 1 MiB after warm-up";
+  }
 }
 
 }  // namespace
