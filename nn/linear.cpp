@@ -43,7 +43,7 @@ Tensor Linear::forward(const Tensor& A_prev) {
 
 Tensor Linear::forward_act(const Tensor& A_prev, Act act) {
   check_input(*this, A_prev);
-  return bias_act(matmul(W, A_prev), b, act);
+  return ad::linear(W, A_prev, b, act);
 }
 
 }  // namespace ad::nn

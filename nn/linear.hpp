@@ -17,8 +17,8 @@ class Linear : public Module {
   /// W · A_prev + b for A_prev of shape (n_prev, m); b broadcasts over the m columns.
   /// Throws ShapeError in the notation ("layer 2: W2 is (1, 4) but A1 has 3 rows; …").
   Tensor forward(const Tensor& A_prev) override;
-  /// g(W · A_prev + b) with the bias-add fused into the activation's pass (ad::bias_act): the
-  /// same values as forward() followed by g, in two recorded ops instead of three. Sequential
+  /// g(W · A_prev + b) as one recorded op (ad::linear: the bias-add fused into the activation's
+  /// pass): the same values as forward() followed by g, one record instead of three. Sequential
   /// uses it where a Linear is followed by Sigmoid, ReLU or Tanh.
   Tensor forward_act(const Tensor& A_prev, Act act);
   std::string name() const override { return "Linear"; }

@@ -54,14 +54,18 @@ Tensor act_backward_kernel(const Tensor& g, const Tensor& a, Act act) {
   throw ValueError("act_backward: unknown Act value");
 }
 
+// The bias must broadcast to Z's shape without growing it: the result is shaped like Z.
+void check_bias(const char* op, const Tensor& z, const Tensor& b) {
+  detail::check_binary(op, z, b);
+  if (!(z.shape() == b.shape()) && !(detail::broadcast_shapes(op, z.shape(), b.shape()) == z.shape()))
+    throw ShapeError(fmt::format("{}: the bias {} does not broadcast to Z {} (the result must keep Z's shape)", op,
+                                 b.shape().str(), z.shape().str()));
+}
+
 }  // namespace
 
-// The bias must broadcast to Z's shape without growing it: the result is shaped like Z.
 Tensor bias_act(const Tensor& z, const Tensor& b, Act act) {
-  detail::check_binary("bias_act", z, b);
-  if (!(z.shape() == b.shape()) && !(detail::broadcast_shapes("bias_act", z.shape(), b.shape()) == z.shape()))
-    throw ShapeError(fmt::format("bias_act: the bias {} does not broadcast to Z {} (the result must keep Z's shape)",
-                                 b.shape().str(), z.shape().str()));
+  check_bias("bias_act", z, b);
   Tensor out = bias_act_kernel(z, b, act);
   if (!detail::should_record({&z, &b})) return out;
   if (act == Act::identity)
@@ -77,6 +81,33 @@ Tensor bias_act(const Tensor& z, const Tensor& b, Act act) {
                      c.add(1, dz);
                    },
                    true);
+}
+
+// One record instead of matmul's and bias_act's; the rule runs the same kernels they would
+// (act_backward, then two gemms by transpose flags), so the gradients are the same bits.
+Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Act act) {
+  detail::check_binary("linear", w, x);
+  if (w.dim() != 2 || x.dim() != 2 || w.size(1) != x.size(0))
+    throw ShapeError(fmt::format("linear: W {} · X {}: both must be 2-D with W's columns = X's rows", w.shape().str(),
+                                 x.shape().str()));
+  Tensor z;
+  {
+    NoGradGuard off;
+    z = matmul(w, x);
+  }
+  check_bias("linear", z, b);
+  Tensor out = bias_act_kernel(z, b, act);
+  if (!detail::should_record({&w, &x, &b})) return out;
+  // W is kept only when X needs its gradient, and X only when W does (as matmul keeps them).
+  return record_op("linear", "dZ = dA ⊙ g'(Z), dW = dZ · Xᵀ, dX = Wᵀ · dZ, db = Σ dZ over broadcast dims", {w, x, b},
+                   out,
+                   [act, sw = x.requires_grad() ? w : Tensor(), sx = w.requires_grad() ? x : Tensor()](BackwardContext& c) {
+                     Tensor dz = act == Act::identity ? c.grad() : act_backward(c.grad(), c.output(), act);
+                     if (c.needs(0)) c.add(0, gemm(dz, sx, false, true));
+                     if (c.needs(1)) c.add(1, gemm(sw, dz, true, false));
+                     if (c.needs(2)) c.add(2, dz);
+                   },
+                   act != Act::identity);
 }
 
 Tensor act_backward(const Tensor& grad, const Tensor& a, Act act) {

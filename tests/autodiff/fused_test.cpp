@@ -61,6 +61,46 @@ TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
 INSTANTIATE_TEST_SUITE_P(Acts, BiasActTest, ::testing::Values(Act::identity, Act::sigmoid, Act::relu, Act::tanh),
                          [](const auto& info) { return std::string(ad::act_name(info.param)); });
 
+// ad::linear is bias_act(matmul(W, X), b, g) in one record: the same bits for A, dW, dX, db.
+TEST_P(BiasActTest, LinearSameBitsAsMatmulThenBiasAct) {
+  const Act act = GetParam();
+  ad::manual_seed(11);
+  Tensor W = ad::randn({6, 5}).requires_grad_();
+  Tensor X = ad::randn({5, 33}).requires_grad_();
+  Tensor b = ad::randn({6, 1}).requires_grad_();
+  Tensor seed = ad::randn({6, 33});
+  Tensor one = ad::linear(W, X, b, act);
+  EXPECT_EQ(ad::tape_size(), 1u);
+  one.backward(seed);
+  std::vector<Tensor> g1 = {W.grad(), X.grad(), b.grad()};
+  for (Tensor* t : {&W, &X, &b}) t->zero_grad();
+  Tensor two = ad::bias_act(ad::matmul(W, X), b, act);
+  two.backward(seed);
+  expect_bitwise(one, two, "A");
+  expect_bitwise(g1[0], W.grad(), "dW");
+  expect_bitwise(g1[1], X.grad(), "dX");
+  expect_bitwise(g1[2], b.grad(), "db");
+}
+
+TEST(Linear, ErrorsNameTheOpAndShapes) {
+  try {
+    ad::linear(ad::randn({4, 3}), ad::randn({2, 5}), ad::randn({4, 1}), Act::relu);
+    FAIL() << "no throw";
+  } catch (const ad::ShapeError& e) {
+    EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("linear"), ::testing::HasSubstr("(4, 3)"),
+                                           ::testing::HasSubstr("(2, 5)")));
+  }
+  try {
+    ad::linear(ad::randn({4, 3}), ad::randn({3, 5}), ad::randn({5, 1}), Act::relu);
+    FAIL() << "no throw";
+  } catch (const ad::ShapeError& e) {
+    EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("linear"), ::testing::HasSubstr("(5, 1)"),
+                                           ::testing::HasSubstr("(4, 5)")));
+  }
+  EXPECT_THROW(ad::linear(ad::randn({4, 3}), ad::randn({3, 5}, ad::DType::f64), ad::randn({4, 1}), Act::tanh),
+               ad::DTypeError);
+}
+
 // db is dZ summed over the columns, dZ = dA ⊙ σ(Z + b)(1 − σ(Z + b)), by hand in double.
 TEST(BiasAct, ClosedFormSigmoidGradients) {
   Tensor z = ad::tensor({0.5, -1.0, 2.0, 0.0, 1.5, -0.5}, {2, 3}, ad::DType::f64).requires_grad_();
