@@ -9,12 +9,13 @@
 # the polynomial and picked by a select), which it otherwise refuses because a speculated
 # float operation could raise an exception flag nobody reads here. It changes no result and
 # keeps NaN/inf semantics (unlike -ffast-math, which would break anomaly detection).
-# -fopenmp-simd honours `#pragma omp simd` (reductions) without the OpenMP runtime.
+# -fno-math-errno lets sqrt be one instruction (nothing here reads errno). -fopenmp-simd
+# honours `#pragma omp simd` (no aliasing check, reductions) without the OpenMP runtime.
 set(TAPEGRAD_ARCH "" CACHE STRING "Target CPU for -march= (empty: portable, run-time dispatch)")
 
 function(tapegrad_arch target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
-    target_compile_options(${target} PRIVATE -fno-trapping-math -fopenmp-simd)
+    target_compile_options(${target} PRIVATE -fno-trapping-math -fno-math-errno -fopenmp-simd)
   endif()
   if(TAPEGRAD_ARCH)
     target_compile_options(${target} PRIVATE -march=${TAPEGRAD_ARCH})

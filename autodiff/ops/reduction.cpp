@@ -58,7 +58,7 @@ double sum_row_any(const T* row, int64_t n) {
 }
 AD_VEC_CLONES double sum_row_f32(const float* row, int64_t n) {
   double acc = 0;
-#pragma omp simd reduction(+ : acc)
+  AD_SIMD_SUM(acc)
   for (int64_t j = 0; j < n; ++j) acc += static_cast<double>(row[j]);
   return acc;
 }

@@ -112,7 +112,7 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   auto inside = [lo, hi](const Tensor& t) {
     return detail::dispatch(t.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      return map1(t, [l = static_cast<T>(lo), h = static_cast<T>(hi)](T v) { return T(v >= l && v <= h); });
+      return map1(t, [l = static_cast<T>(lo), h = static_cast<T>(hi)](T v) { return T(v >= l) * T(v <= h); });
     });
   };
   Tensor y = detail::dispatch(x.dtype(), [&](auto tag) {
