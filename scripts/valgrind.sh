@@ -9,7 +9,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 example=${1:-autodiff_basics}
 contract=${TAPEGRAD_CONTRACT_DIR:-$root/../shared/contract}
 jobs=$(nproc)
-command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
+command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
