@@ -59,7 +59,10 @@ void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, BackwardRun& run) {
   // Only ad::grad() runs with create_graph, so a leaf's .grad never holds a graph (which would
   // reference the leaf itself: a cycle). It must not share storage with anything else either,
   // since it is accumulated in place later.
-  const Tensor plain = g.requires_grad() ? g.detach() : g;
+  // By reference, not a copy: a copied handle would never be unique, and every leaf's first
+  // gradient of a pass would be cloned (a memcpy per parameter per step).
+  Tensor detached;
+  const Tensor& plain = g.requires_grad() ? (detached = g.detach()) : g;
   if (!leaf->grad && !(plain.ref().unique() && plain.impl()->storage.unique())) {
     leaf->grad = plain.clone().ref();
     return;

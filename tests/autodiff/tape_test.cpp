@@ -350,3 +350,17 @@ TEST(HigherOrder, GradientPenaltyMatchesFiniteDifferences) {
 }
 
 }  // namespace
+
+// add's rule hands the same gradient tensor to both inputs. The leaves may take a gradient
+// without copying only when nothing else holds it, so here each must get its own storage, and
+// accumulating into one must not change the other.
+TEST(Tape, ASharedGradientIsNotAliasedBetweenLeaves) {
+  ad::Tensor x = ad::tensor({1, 2}, {2}, ad::DType::f64).requires_grad_();
+  ad::Tensor z = ad::tensor({3, 4}, {2}, ad::DType::f64).requires_grad_();
+  ad::Tensor y = x + z;
+  y.backward(ad::ones({2}, ad::DType::f64), /*retain_graph=*/true);
+  EXPECT_NE(x.grad().raw_data(), z.grad().raw_data());
+  y.backward(ad::ones({2}, ad::DType::f64));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{2, 2}));
+  EXPECT_EQ(z.grad().to_vector(), (std::vector<double>{2, 2}));
+}
