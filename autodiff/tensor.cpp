@@ -42,6 +42,21 @@ void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
 void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
 void release_last(TensorImpl* t) { delete t; }
 
+// In-place writes are not recorded. On a leaf that requires grad they must happen outside
+// recording (an optimizer step); on a recorded op's output they would silently make the
+// recorded gradient wrong (its rule may have saved these values), so they are refused.
+void check_in_place(const char* op, const Tensor& t) {
+  if (!t.defined() || !t.requires_grad()) return;
+  if (!t.is_leaf())
+    throw UsageError(fmt::format("{}: the tensor {} is the output of '{}' and part of a recorded graph; changing it in "
+                                 "place would make its gradient wrong (detach() it first)",
+                                 op, t.shape().str(), t.op_name()));
+  if (is_grad_enabled())
+    throw UsageError(fmt::format("{}: the leaf {} requires grad and cannot be changed in place while recording; do it "
+                                 "under ad::NoGradGuard (as an optimizer step does)",
+                                 op, t.shape().str()));
+}
+
 }  // namespace detail
 
 const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
@@ -106,28 +121,11 @@ Tensor Tensor::clone() const {
   return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
 }
 
-namespace {
-// In-place writes are not recorded. On a leaf that requires grad they must happen outside
-// recording (an optimizer step); on a recorded op's output they would silently make the
-// recorded gradient wrong (its rule may have saved these values), so they are refused.
-void check_overwrite(const char* op, const Tensor& t) {
-  if (!t.requires_grad()) return;
-  if (!t.is_leaf())
-    throw UsageError(fmt::format("{}: the tensor {} is the output of '{}' and part of a recorded graph; overwriting "
-                                 "it would make its gradient wrong (detach() it first)",
-                                 op, t.shape().str(), t.op_name()));
-  if (is_grad_enabled())
-    throw UsageError(fmt::format("{}: the leaf {} requires grad and cannot be overwritten while recording; do it "
-                                 "under ad::NoGradGuard",
-                                 op, t.shape().str()));
-}
-}  // namespace
-
 Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_defined("copy_", src);
   if (dtype() != src.dtype())
     throw DTypeError(fmt::format("copy_: source is {} but the destination is {}", dtype_name(src.dtype()), dtype_name(dtype())));
-  check_overwrite("copy_", *this);
+  detail::check_in_place("copy_", *this);
   if (src.shape() == shape()) {
     if (src.raw_data() != raw_data())
       std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
@@ -142,7 +140,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 }
 
 Tensor& Tensor::fill_(double value) {
-  check_overwrite("fill_", *this);
+  detail::check_in_place("fill_", *this);
   detail::dispatch(dtype(), [&](auto tag) {
     auto* p = static_cast<decltype(tag)*>(raw_data());
     for (int64_t i = 0; i < numel(); ++i) p[i] = static_cast<decltype(tag)>(value);

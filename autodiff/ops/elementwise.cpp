@@ -223,25 +223,9 @@ AD_COMPARISON(eq, x == y)
 Tensor gt(const Tensor& a, double s) { return gt(a, full({}, s, a.dtype())); }
 Tensor lt(const Tensor& a, double s) { return lt(a, full({}, s, a.dtype())); }
 
-namespace {
-// copy_'s rule (tensor.cpp) for every in-place write: never into a recorded op's output (its
-// rule may have saved the values), into a leaf that requires grad only with recording off.
-void check_in_place(const char* op, const Tensor& dst) {
-  if (!dst.defined() || !dst.requires_grad()) return;
-  if (!dst.is_leaf())
-    throw UsageError(fmt::format("{}: the tensor {} is the output of '{}' and part of a recorded graph; changing it in "
-                                 "place would make its gradient wrong (detach() it first)",
-                                 op, dst.shape().str(), dst.op_name()));
-  if (is_grad_enabled())
-    throw UsageError(fmt::format("{}: the leaf {} requires grad and cannot be changed in place while recording; do it "
-                                 "under ad::NoGradGuard (as an optimizer step does)",
-                                 op, dst.shape().str()));
-}
-}  // namespace
-
 Tensor& add_(Tensor& dst, const Tensor& src) {
   check_binary("add_", dst, src);
-  check_in_place("add_", dst);
+  detail::check_in_place("add_", dst);
   if (!(src.shape() == dst.shape()) && !(detail::broadcast_shapes("add_", src.shape(), dst.shape()) == dst.shape()))
     throw ShapeError(fmt::format("add_: the source {} does not broadcast to the destination {}", src.shape().str(),
                                  dst.shape().str()));
@@ -257,7 +241,7 @@ Tensor& add_(Tensor& dst, const Tensor& src) {
 
 Tensor& add_scaled_(Tensor& dst, const Tensor& src, double alpha) {
   check_binary("add_scaled_", dst, src);
-  check_in_place("add_scaled_", dst);
+  detail::check_in_place("add_scaled_", dst);
   if (!(src.shape() == dst.shape()))
     throw ShapeError(fmt::format("add_scaled_: source {} and destination {} differ", src.shape().str(), dst.shape().str()));
   detail::dispatch(dst.dtype(), [&](auto tag) {
@@ -272,7 +256,7 @@ Tensor& add_scaled_(Tensor& dst, const Tensor& src, double alpha) {
 
 Tensor& mul_(Tensor& dst, double s) {
   detail::check_defined("mul_", dst);
-  check_in_place("mul_", dst);
+  detail::check_in_place("mul_", dst);
   detail::dispatch(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* d = static_cast<T*>(dst.raw_data());
