@@ -29,60 +29,7 @@ void check_classes(const char* cost, const Tensor& A) {
 
 double eps_of(DType d) { return d == DType::f32 ? 1e-7 : 1e-12; }
 
-// g·(a − y)/(a(1 − a)) with a = A clamped to [ε, 1−ε], and 0 where the clamp was active.
-Tensor bce_grad_a(const Tensor& A, const Tensor& Y, double eps, double g) {
-  Tensor out = empty(A.shape(), A.dtype());
-  detail::with_dtype(A.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T *a = detail::ptr<T>(A), *y = detail::ptr<T>(Y);
-    T* o = detail::ptr<T>(out);
-    for (int64_t i = 0, size = A.numel(); i < size; ++i) {
-      const double ai = a[i];
-      o[i] = ai < eps || ai > 1.0 - eps ? T(0) : static_cast<T>(g * (ai - y[i]) / (ai * (1.0 - ai)));
-    }
-  });
-  return out;
-}
-
 }  // namespace
-
-// One fused op instead of ten recorded ones (clamp, two logs, …): with a = clamp(A, ε, 1−ε),
-//   J = −(1/n) Σ [y·log a + (1−y)·log(1−a)]
-//   dJ/dA = (a − y) / (a(1−a)) / n   where ε ≤ A ≤ 1−ε (0 outside: the clamp's gradient)
-//   dJ/dY = (log(1−a) − log a) / n
-// In a plain backward pass the gradient is one loop; under create_graph the same formulas are
-// written with ops, so the result can be differentiated again.
-Tensor binary_cross_entropy(const Tensor& A, const Tensor& Y) {
-  check_pair("binary_cross_entropy", A, Y);
-  if (A.numel() == 0) throw ShapeError(fmt::format("binary_cross_entropy: prediction {} is empty", A.shape().str()));
-  const double eps = eps_of(A.dtype()), n = static_cast<double>(A.numel());
-  const double total = detail::with_dtype(A.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T *a = detail::ptr<T>(A), *y = detail::ptr<T>(Y);
-    double acc = 0;
-    for (int64_t i = 0, size = A.numel(); i < size; ++i) {
-      const double ai = std::clamp(static_cast<double>(a[i]), eps, 1.0 - eps), yi = y[i];
-      acc += yi * std::log(ai) + (1.0 - yi) * std::log(1.0 - ai);
-    }
-    return acc;
-  });
-  Tensor J = full({}, -total / n, A.dtype());
-  return record_op("binary_cross_entropy", "dA = (A − Y) / (A(1 − A)) / n, dY = (log(1 − A) − log A) / n", {A, Y}, J,
-                   [A, Y, eps, n](BackwardContext& c) {
-                     if (is_grad_enabled()) {  // create_graph: the formulas as recorded ops
-                       Tensor a = clamp(A, eps, 1.0 - eps);
-                       if (c.needs(0)) c.add(0, c.grad() * (a - Y) / (a * (1.0 - a)) / n);
-                       if (c.needs(1)) c.add(1, c.grad() * (log(1.0 - a) - log(a)) / n);
-                       return;
-                     }
-                     const double g = c.grad().item() / n;
-                     if (c.needs(0)) c.add(0, bce_grad_a(A, Y, eps, g));
-                     if (c.needs(1)) {
-                       Tensor a = clamp(A, eps, 1.0 - eps);
-                       c.add(1, (log(1.0 - a) - log(a)) * g);
-                     }
-                   });
-}
 
 Tensor softmax_cross_entropy(const Tensor& Z, const std::vector<int64_t>& labels) {
   check_classes("softmax_cross_entropy", Z);

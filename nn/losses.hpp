@@ -12,16 +12,16 @@
 
 namespace ad::nn {
 
-/// −mean(Y⊙log A + (1−Y)⊙log(1−A)) over all elements, A clamped to [ε, 1−ε] (ε = 1e-7 in
-/// float32, 1e-12 in float64) so a saturated sigmoid gives a large finite cost, not inf.
-///   dA = (A − Y) / (A(1−A)) / numel inside the clamp
-Tensor binary_cross_entropy(const Tensor& A, const Tensor& Y);
 // The fused costs are the autodiff ops themselves (classes along dim 0 by default), brought
 // in by name so ad::nn::f and ad::f are one function and unqualified calls are not ambiguous:
-//   binary_cross_entropy_with_logits(Z, Y): the cost above from the logits Z (A = σ(Z)),
+//   binary_cross_entropy(A, Y): −mean(Y⊙log A + (1−Y)⊙log(1−A)) over all elements, A clamped
+//     to [ε, 1−ε] (ε = 1e-7 in float32, 1e-12 in float64) so a saturated sigmoid gives a large
+//     finite cost, not inf.                              dA = (A − Y) / (A(1−A)) / numel inside the clamp
+//   binary_cross_entropy_with_logits(Z, Y): the same cost from the logits Z (A = σ(Z)),
 //     stable for |Z| in the thousands.                   dZ = (σ(Z) − Y) / numel
 //   softmax_cross_entropy(Z, Y): −(1/m) Σ Y⊙log softmax(Z, 0) for one-hot Y (C, m).
 //                                                        dZ = (softmax(Z) − Y) / m
+using ad::binary_cross_entropy;
 using ad::binary_cross_entropy_with_logits;
 using ad::softmax_cross_entropy;
 /// The same with integer class labels, one per column (Y = one_hot(labels, C)).

@@ -95,6 +95,29 @@ void loop2(const T* x, const T* y, T* o, int64_t n, F f) {
   else loop2_any<A, B>(x, y, o, n, f);
 }
 
+// ---- sums of f over two operands' elements, accumulated in double ----------------------------
+
+template <class T, class F>
+double sum2_any(const T* x, const T* y, int64_t n, F f) {
+  double acc = 0.0;
+  for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(f(x[i], y[i]));
+  return acc;
+}
+template <class F>
+AD_VEC_CLONES double sum2_f32(const float* x, const float* y, int64_t n, F f) {
+  double acc = 0.0;
+AD_SIMD_SUM(acc)
+  for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(f(x[i], y[i]));
+  return acc;
+}
+/// Σ f(x[i], y[i]) for i < n in double. For float32, f runs in float (vectorized, so it should
+/// call the vm:: functions, not libm) and only the running sum is double.
+template <class T, class F>
+double sum2(const T* x, const T* y, int64_t n, F f) {
+  if constexpr (std::is_same_v<T, float>) return sum2_f32(x, y, n, f);
+  else return sum2_any(x, y, n, f);
+}
+
 /// out[i] = f(x[i]) for every element.
 template <class F>
 Tensor map1(const Tensor& x, F f) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autodiff/detail/kernels.hpp"
+#include "autodiff/detail/vec_math.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/dims.hpp"
@@ -14,27 +15,26 @@ namespace {
 
 // Logits and targets must match exactly: a loss that silently broadcast targets over the
 // samples would train on the wrong labels.
-void check_pair(const char* op, const Tensor& z, const Tensor& y) {
+void check_pair(const char* op, const Tensor& z, const Tensor& y, const char* what = "logits") {
   detail::check_defined(op, z);
   detail::check_defined(op, y);
   if (!(z.shape() == y.shape()))
-    throw ShapeError(fmt::format("{}: logits {} and targets {} must have the same shape", op, z.shape().str(),
+    throw ShapeError(fmt::format("{}: {} {} and targets {} must have the same shape", op, what, z.shape().str(),
                                  y.shape().str()));
   if (z.dtype() != y.dtype())
-    throw DTypeError(fmt::format("{}: logits are {} but targets are {}", op, dtype_name(z.dtype()),
+    throw DTypeError(fmt::format("{}: {} are {} but targets are {}", op, what, dtype_name(z.dtype()),
                                  dtype_name(y.dtype())));
-  if (z.numel() == 0) throw ShapeError(fmt::format("{}: the logits {} are empty", op, z.shape().str()));
+  if (z.numel() == 0) throw ShapeError(fmt::format("{}: the {} {} are empty", op, what, z.shape().str()));
 }
 
-// Σ of f(z, y) over all elements, accumulated in double, returned as a 0-d tensor times `scale`.
+// Σ of f(z, y) over all elements times `scale`, as a 0-d tensor. f is generic: it runs in the
+// tensors' dtype (vectorized for float32) and the sum is accumulated in double.
 template <class F>
 Tensor sum_pairs(const Tensor& z, const Tensor& y, double scale, F f) {
   return detail::dispatch(z.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* zs = static_cast<const T*>(z.raw_data());
-    const T* ys = static_cast<const T*>(y.raw_data());
-    double acc = 0.0;
-    for (int64_t i = 0, n = z.numel(); i < n; ++i) acc += f(static_cast<double>(zs[i]), static_cast<double>(ys[i]));
+    const double acc = detail::sum2(static_cast<const T*>(z.raw_data()), static_cast<const T*>(y.raw_data()),
+                                    z.numel(), f);
     return scalar(acc * scale, z.dtype());
   });
 }
@@ -55,7 +55,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_
     NoGradGuard no_grad;
     lsm = log_softmax(logits.detach(), d);
   }
-  Tensor out = sum_pairs(lsm, targets.detach(), -inv_m, [](double l, double y) { return y == 0.0 ? 0.0 : y * l; });
+  Tensor out = sum_pairs(lsm, targets.detach(), -inv_m, [](auto l, auto y) { return y == 0 ? decltype(l){0} : y * l; });
   return record_op("softmax_cross_entropy", "dZ = (softmax(Z) − Y) / m, dY = −log_softmax(Z) / m", {logits, targets},
                    out, [logits, targets, d, inv_m](BackwardContext& c) {
                      Tensor g = c.grad() * inv_m;
@@ -69,14 +69,49 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets) {
   check_pair("binary_cross_entropy_with_logits", logits, targets);
   const double inv_n = 1.0 / static_cast<double>(logits.numel());
-  Tensor out = sum_pairs(logits, targets, inv_n, [](double z, double y) {
-    return (z > 0.0 ? z : 0.0) - z * y + std::log1p(std::exp(-std::abs(z)));
-  });
+  Tensor out = sum_pairs(logits, targets, inv_n, [](auto z, auto y) { return detail::vm::softplus(z) - z * y; });
   return record_op("binary_cross_entropy_with_logits", "dZ = (σ(Z) − Y) / n, dY = −Z / n", {logits, targets}, out,
                    [logits, targets, inv_n](BackwardContext& c) {
                      Tensor g = c.grad() * inv_n;
                      if (c.needs(0)) c.add(0, g * (sigmoid(logits) - targets));
                      if (c.needs(1)) c.add(1, -g * logits);
+                   });
+}
+
+// With a = clamp(A, ε, 1 − ε) (ε = 1e−7 in float32, 1e−12 in float64, so log a stays finite):
+//   J = −(1/n) Σ [y·log a + (1 − y)·log(1 − a)]
+//   dJ/dA = (a − y) / (a(1 − a)) / n where ε ≤ A ≤ 1 − ε, 0 outside (the clamp's gradient)
+//   dJ/dY = (log(1 − a) − log a) / n
+// A plain backward pass is one loop; under create_graph the same formulas are recorded ops,
+// so the result can be differentiated again.
+Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
+  check_pair("binary_cross_entropy", probs, targets, "probabilities");
+  const double eps = probs.dtype() == DType::f32 ? 1e-7 : 1e-12, n = static_cast<double>(probs.numel());
+  Tensor out = sum_pairs(probs, targets, -1.0 / n, [eps](auto a, auto y) {
+    using T = decltype(a);
+    const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
+    const T ac = a < lo ? lo : (a > hi ? hi : a);  // NaN passes through
+    return y * detail::vm::log(ac) + (T{1} - y) * detail::vm::log(T{1} - ac);
+  });
+  return record_op("binary_cross_entropy", "dA = (A − Y) / (A(1 − A)) / n, dY = (log(1 − A) − log A) / n",
+                   {probs, targets}, out, [probs, targets, eps, n](BackwardContext& c) {
+                     if (is_grad_enabled()) {  // create_graph: the formulas as recorded ops
+                       Tensor a = clamp(probs, eps, 1.0 - eps);
+                       if (c.needs(0)) c.add(0, c.grad() * (a - targets) / (a * (1.0 - a)) / n);
+                       if (c.needs(1)) c.add(1, c.grad() * (log(1.0 - a) - log(a)) / n);
+                       return;
+                     }
+                     const double g = c.grad().item() / n;
+                     if (c.needs(0))
+                       c.add(0, detail::map2("binary_cross_entropy", probs, targets, [g, eps](auto a, auto y) {
+                               using T = decltype(a);
+                               const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
+                               return a < lo || a > hi ? T{0} : static_cast<T>(g) * (a - y) / (a * (T{1} - a));
+                             }));
+                     if (c.needs(1)) {
+                       Tensor a = clamp(probs, eps, 1.0 - eps);
+                       c.add(1, (log(1.0 - a) - log(a)) * g);
+                     }
                    });
 }
 

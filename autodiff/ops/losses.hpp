@@ -13,5 +13,9 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_
 /// Mean of max(Z,0) − Z⊙Y + log(1 + e^−|Z|), stable for |Z| in the thousands; Y and Z of one shape.
 ///   dZ = (σ(Z) − Y) / n, dY = −Z / n
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets);
+/// Mean of −[Y⊙log A + (1 − Y)⊙log(1 − A)] on probabilities A (a sigmoid's output), A clamped
+/// to [ε, 1 − ε] (ε = 1e−7 in float32, 1e−12 in float64); Y and A of one shape.
+///   dA = (A − Y) / (A(1 − A)) / n (0 where the clamp is active), dY = (log(1 − A) − log A) / n
+Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets);
 
 }  // namespace ad

@@ -237,6 +237,27 @@ TEST_P(BothDtypes, BceWithLogitsGradientIsSigmaMinusYOverN) {
   expect_values(z.grad(), want, tol());
 }
 
+TEST_P(BothDtypes, BceOnProbabilitiesHasClosedFormValueAndGradient) {
+  // a = 0.5, y = 1: ln 2;  a = 0.9, y = 0: −ln 0.1;  a = 0.2, y = 0.25: −(0.25 ln 0.2 + 0.75 ln 0.8);
+  // a = 0.7, y = 1: −ln 0.7. dJ/da = (a − y) / (a(1 − a)) / 4.
+  const std::vector<double> as = {0.5, 0.9, 0.2, 0.7}, ys = {1, 0, 0.25, 1};
+  Tensor a = leaf(as, {2, 2});
+  Tensor J = ad::binary_cross_entropy(a, ad::tensor(ys, {2, 2}, dt()));
+  EXPECT_NEAR(J.item(), (kLn2 - std::log(0.1) - (0.25 * std::log(0.2) + 0.75 * std::log(0.8)) - std::log(0.7)) / 4,
+              1e-6);
+  J.backward();
+  std::vector<double> want;
+  for (size_t i = 0; i < 4; ++i) want.push_back((as[i] - ys[i]) / (as[i] * (1 - as[i])) / 4);
+  expect_values(a.grad(), want, tol());
+  // A saturated prediction is clamped to [ε, 1 − ε]: a large finite cost and no gradient.
+  Tensor s = leaf({0, 1}, {2});
+  Tensor Js = ad::binary_cross_entropy(s, ad::tensor({1, 0}, {2}, dt()));
+  EXPECT_TRUE(std::isfinite(Js.item()));
+  EXPECT_GT(Js.item(), 15.0);
+  Js.backward();
+  expect_values(s.grad(), {0, 0}, 0.0);
+}
+
 TEST_P(BothDtypes, SoftplusDerivativesAreSigmaAndSigmaPrime) {
   const std::vector<double> zs = {-1.5, 0, 2};
   Tensor x = leaf(zs, {3});
