@@ -31,15 +31,50 @@ Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index) {
   return out;
 }
 
+Tensor gather_samples(const Tensor& samples, const std::vector<int64_t>& index) {
+  if (samples.dim() != 2)
+    throw ShapeError(fmt::format("gather_samples: samples are {}; they must be 2-D (m, n), one sample per row",
+                                 samples.shape().str()));
+  const int64_t m = samples.size(0), n = samples.size(1), k = static_cast<int64_t>(index.size());
+  for (int64_t r : index)
+    if (r < 0 || r >= m) throw ValueError(fmt::format("gather_samples: sample {} is outside [0, {})", r, m));
+  Tensor out = empty({n, k}, samples.dtype());
+  detail::with_dtype(samples.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = detail::ptr<T>(samples);
+    T* o = detail::ptr<T>(out);
+    // Blocks of 16 samples: each output row segment written is one cache line, and each of the
+    // 16 sample rows is read front to back.
+    constexpr int64_t kBlock = 16;
+    const T* src[kBlock];
+    for (int64_t j0 = 0; j0 < k; j0 += kBlock) {
+      const int64_t w = std::min(kBlock, k - j0);
+      for (int64_t j = 0; j < w; ++j) src[j] = s + index[static_cast<size_t>(j0 + j)] * n;
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t j = 0; j < w; ++j) o[r * k + j0 + j] = src[j][r];
+    }
+  });
+  return out;
+}
+
 MiniBatches::MiniBatches(Tensor X, Tensor Y, int64_t batch_size, bool shuffle)
-    : X_(std::move(X)), Y_(std::move(Y)), batch_size_(batch_size), shuffle_(shuffle) {
+    : MiniBatches(std::move(X), std::move(Y), batch_size, shuffle, false) {}
+
+MiniBatches MiniBatches::of_samples(Tensor samples, Tensor Y, int64_t batch_size, bool shuffle) {
+  return MiniBatches(std::move(samples), std::move(Y), batch_size, shuffle, true);
+}
+
+MiniBatches::MiniBatches(Tensor X, Tensor Y, int64_t batch_size, bool shuffle, bool sample_major)
+    : X_(std::move(X)), Y_(std::move(Y)), batch_size_(batch_size), sample_major_(sample_major), shuffle_(shuffle) {
   if (!X_.defined() || X_.dim() != 2)
-    throw ShapeError("MiniBatches: X must be a 2-D (n[0], m) tensor, samples as columns");
-  if (Y_.defined() && (Y_.dim() != 2 || Y_.size(1) != X_.size(1)))
-    throw ShapeError(fmt::format("MiniBatches: X is {} but Y is {}; Y must be (n[L], m) with the same m",
-                                 X_.shape().str(), Y_.shape().str()));
+    throw ShapeError(sample_major_ ? "MiniBatches: the samples must be a 2-D (m, n[0]) tensor, one sample per row"
+                                   : "MiniBatches: X must be a 2-D (n[0], m) tensor, samples as columns");
+  const int64_t m = X_.size(sample_major_ ? 0 : 1);
+  if (Y_.defined() && (Y_.dim() != 2 || Y_.size(1) != m))
+    throw ShapeError(fmt::format("MiniBatches: {} is {} but Y is {}; Y must be (n[L], m) with the same m",
+                                 sample_major_ ? "the samples tensor" : "X", X_.shape().str(), Y_.shape().str()));
   if (batch_size <= 0) throw ValueError(fmt::format("MiniBatches: batch_size = {} must be > 0", batch_size));
-  order_.resize(static_cast<size_t>(X_.size(1)));
+  order_.resize(static_cast<size_t>(m));
   std::iota(order_.begin(), order_.end(), int64_t{0});
   if (shuffle_) this->shuffle();
 }
@@ -64,7 +99,8 @@ Batch MiniBatches::operator[](size_t k) const {
   const size_t last = std::min(order_.size(), first + static_cast<size_t>(batch_size_));
   const std::vector<int64_t> cols(order_.begin() + static_cast<std::ptrdiff_t>(first),
                                   order_.begin() + static_cast<std::ptrdiff_t>(last));
-  return {gather_columns(X_, cols), Y_.defined() ? gather_columns(Y_, cols) : Tensor()};
+  return {sample_major_ ? gather_samples(X_, cols) : gather_columns(X_, cols),
+          Y_.defined() ? gather_columns(Y_, cols) : Tensor()};
 }
 
 std::vector<Batch> random_mini_batches(const Tensor& X, const Tensor& Y, int64_t batch_size) {

@@ -17,6 +17,12 @@ struct Batch {
 
 /// The columns `index` of a 2-D tensor, copied (data, not recorded).
 Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index);
+/// The rows `index` of a sample-major (m, n) tensor (one sample per row: the layout of IDX
+/// files and of batch-first frameworks) as the (n, k) columns of a batch; the same result as
+/// gather_columns(transpose(samples), index). For random mini-batches of a large data set this
+/// is the fast layout: a batch reads k contiguous rows, where gather_columns on a (n, m) tensor
+/// reads n·k elements m apart (a cache miss each: 0.9 ms per batch of 128 Fashion-MNIST images).
+Tensor gather_samples(const Tensor& samples, const std::vector<int64_t>& index);
 
 /// ⌈m / batch_size⌉ batches of consecutive columns in the current order; the last one keeps
 /// the remainder. With shuffling, the order is a permutation drawn from this thread's
@@ -28,6 +34,9 @@ Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index);
 class MiniBatches {
  public:
   MiniBatches(Tensor X, Tensor Y, int64_t batch_size, bool shuffle = true);
+  /// The same batches (X as (n[0], batch) columns) from a sample-major (m, n[0]) data set; see
+  /// gather_samples. Y stays (n[L], m).
+  static MiniBatches of_samples(Tensor samples, Tensor Y, int64_t batch_size, bool shuffle = true);
 
   /// Draws a new column order (call once per epoch).
   void shuffle();
@@ -57,8 +66,11 @@ class MiniBatches {
   iterator end() const { return {this, size()}; }
 
  private:
-  Tensor X_, Y_;
+  MiniBatches(Tensor X, Tensor Y, int64_t batch_size, bool shuffle, bool sample_major);
+
+  Tensor X_, Y_;  // X_ is (n[0], m), or (m, n[0]) when sample_major_
   int64_t batch_size_;
+  bool sample_major_ = false;
   bool shuffle_;
   std::vector<int64_t> order_;
 };

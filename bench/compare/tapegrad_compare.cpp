@@ -70,19 +70,28 @@ void run_binary(const cmp::Workload& w, const std::string& dir, int reps, long r
 }
 
 // W3, W4 and the scaling curves: logits + softmax cross-entropy over class indices, on the
-// batch's columns of X (all of X when the batch is the whole set).
+// batch's columns of X (all of X when the batch is the whole set). A mini-batched data set is
+// kept sample-major, as it is on disk, and batches come from nn::gather_samples: a random
+// batch then reads contiguous rows instead of scattered columns.
 void run_multiclass(const cmp::Workload& w, const std::string& dir, int reps, long rss0) {
-  Tensor X;
+  Tensor X;  // (n0, m) when the batch is the whole set, else (m, n0) sample-major
   std::vector<int32_t> labels, perm;
+  const bool batched = w.batch < w.m;
   if (w.synthetic) {
     ad::manual_seed(7);
     X = ad::rand({w.dims[0], w.m});
+    if (batched) X = ad::transpose(X);
     for (int64_t i = 0; i < w.m; ++i) labels.push_back(static_cast<int32_t>(ad::random_u64() % w.dims.back()));
   } else {
-    X = read_columns(dir, w.name + "_X.f32", w.m, w.dims[0]);
+    if (batched) {
+      X = ad::empty({w.m, w.dims[0]});
+      cmp::read_into(dir, w.name + "_X.f32", X.data<float>(), static_cast<size_t>(X.numel()));
+    } else {
+      X = read_columns(dir, w.name + "_X.f32", w.m, w.dims[0]);
+    }
     labels = cmp::read_raw<int32_t>(dir, w.name + "_y.i32", static_cast<size_t>(w.m));
   }
-  if (w.batch < w.m) {
+  if (batched) {
     perm = cmp::read_raw<int32_t>(dir, w.name + "_perm.i32", static_cast<size_t>(w.m));
   } else {
     perm.resize(static_cast<size_t>(w.m));
@@ -94,7 +103,7 @@ void run_multiclass(const cmp::Workload& w, const std::string& dir, int reps, lo
     std::vector<int64_t> idx = cmp::batch_index(perm, w.batch, k);
     std::vector<int64_t> y(idx.size());
     for (size_t i = 0; i < idx.size(); ++i) y[i] = labels[static_cast<size_t>(idx[i])];
-    Tensor Xb = w.batch < w.m ? nn::gather_columns(X, idx) : X;
+    Tensor Xb = batched ? nn::gather_samples(X, idx) : X;
     Tensor J = nn::softmax_cross_entropy(net.forward(Xb), y);
     opt->zero_grad();
     J.backward();

@@ -69,6 +69,40 @@ TEST(MiniBatches, SeededShuffleRepeatsAndReshuffles) {
   expect_error<ValueError>([&] { nn::MiniBatches(X, Y, 0); }, {"batch_size = 0"});
 }
 
+TEST(GatherSamples, SameColumnsAsGatherColumnsOfTheTranspose) {
+  // 37 samples of 5 features, 21 picks (repeats, the last sample, a partial block of 16): both
+  // layouts must give the same (5, 21) batch, bit for bit, in both dtypes.
+  for (DType dt : {DType::f32, DType::f64}) {
+    manual_seed(3);
+    Tensor S = randn({37, 5}, dt);
+    std::vector<int64_t> idx;
+    for (int64_t i = 0; i < 20; ++i) idx.push_back((i * 7) % 37);
+    idx.push_back(36);
+    Tensor want = nn::gather_columns(transpose(S), idx), got = nn::gather_samples(S, idx);
+    ASSERT_EQ(got.shape(), (Shape{5, 21}));
+    EXPECT_EQ(got.to_vector(), want.to_vector());
+    EXPECT_EQ(got.to_vector()[static_cast<size_t>(2 * 21 + 20)], S.to_vector()[36 * 5 + 2]) << "feature 2 of sample 36";
+  }
+  expect_error<ValueError>([] { (void)nn::gather_samples(zeros({3, 2}), {0, 3}); },
+                           {"gather_samples", "sample 3", "[0, 3)"});
+  expect_error<ShapeError>([] { (void)nn::gather_samples(zeros({6}), {0}); }, {"gather_samples", "(6,)", "(m, n)"});
+}
+
+TEST(MiniBatches, OfSamplesGivesTheSameBatchesAsColumnLayout) {
+  auto [X, Y] = indexed(10);
+  manual_seed(9);
+  nn::MiniBatches cols(X, Y, 4);
+  manual_seed(9);
+  nn::MiniBatches rows = nn::MiniBatches::of_samples(transpose(X), Y, 4);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows.order(), cols.order());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    EXPECT_EQ(rows[k].X.to_vector(), cols[k].X.to_vector());
+    EXPECT_EQ(rows[k].Y.to_vector(), cols[k].Y.to_vector());
+  }
+  expect_error<ShapeError>([&] { (void)nn::MiniBatches::of_samples(X, Y, 4); }, {"samples tensor", "(2, 10)", "(1, 10)"});
+}
+
 TEST(Datasets, FlowerIsTheCoursesPlanarData) {
   manual_seed(1);
   nn::Dataset d = nn::flower();

@@ -291,6 +291,8 @@ std::vector<Row> nn_rows() {
        [] { (void)nn::random_mini_batches(ad::ones({2, 8}), ad::ones({1, 8}), 0); }},
       {"gather_columns: column out of range", Kind::Value, {"gather_columns", "column 9", "[0, 3)"},
        [] { (void)nn::gather_columns(m23(), {9}); }},
+      {"gather_samples: sample out of range", Kind::Value, {"gather_samples", "sample 3", "[0, 2)"},
+       [] { (void)nn::gather_samples(m23(), {3}); }},
       {"Dropout keep_prob 0", Kind::Value, {"Dropout", "keep_prob"}, [] { nn::Dropout d(0.0); }},
       // ---- optimizers
       {"optimizer over an empty parameter list", Kind::Usage, {"SGD", "no parameters"},
