@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <string>
 
 #include <nn/nn.hpp>
 
@@ -90,6 +92,42 @@ TEST(Adam, Float32AndTheContractsSignStep) {
   sum(p * tensor({3.0, -5.0}, {2})).backward();
   adam.step();
   expect_near_all(p.to_vector(), {0.9, -0.9}, 1e-6);
+}
+
+// A parameter of 3·2²⁰ + 5 floats is updated in chunks on several threads: every element must
+// get exactly the update a single thread gives it, the odd tail and the chunk seams included.
+TEST(Optimizer, BigParametersSplitAcrossThreadsGiveTheSingleThreadResult) {
+  const int64_t n = 3 * (int64_t{1} << 20) + 5;
+  const int saved = get_num_threads();
+  auto run = [&](int threads, const char* which) {
+    set_num_threads(threads);
+    manual_seed(21);
+    Tensor p = randn({n}).requires_grad_();
+    std::unique_ptr<optim::Optimizer> opt;
+    if (std::string(which) == "sgd") opt = std::make_unique<optim::SGD>(std::vector<Tensor>{p}, 0.1, optim::SGDOptions{.momentum = 0.9});
+    else if (std::string(which) == "rmsprop") opt = std::make_unique<optim::RMSprop>(std::vector<Tensor>{p}, 0.01);
+    else opt = std::make_unique<optim::Adam>(std::vector<Tensor>{p}, 0.01);
+    for (int t = 0; t < 2; ++t) {
+      opt->zero_grad();
+      p.set_grad(randn({n}));
+      opt->step();
+    }
+    return p.to_vector();
+  };
+  for (const char* which : {"sgd", "rmsprop", "adam"}) {
+    const std::vector<double> one = run(1, which), two = run(3, which);
+    ASSERT_EQ(one.size(), static_cast<size_t>(n));
+    EXPECT_EQ(one, two) << which;
+  }
+  // And the values are the rule's: SGD with momentum 0.9 from p0 with gradients g1 then g2 is
+  // p0 − 0.1·g1 − 0.1·(0.9·g1 + g2); checked on the first and the last element.
+  set_num_threads(2);
+  manual_seed(21);
+  const std::vector<double> p0 = randn({n}).to_vector(), ga = randn({n}).to_vector(), gb = randn({n}).to_vector();
+  const std::vector<double> got = run(2, "sgd");
+  for (size_t i : {size_t{0}, static_cast<size_t>(n - 1)})
+    EXPECT_NEAR(got[i], p0[i] - 0.1 * ga[i] - 0.1 * (0.9 * ga[i] + gb[i]), 1e-5) << i;
+  set_num_threads(saved);
 }
 
 TEST(Optimizer, SkipsParametersWithoutGradientAndDoesNotRecord) {
