@@ -17,18 +17,25 @@ SIZE = {}  # the driver's library size and compile-time record
 
 def load(path):
     runs = defaultdict(list)  # (workload, impl) -> list of run records
-    peak = None
+    peaks = []
     for line in open(path):
         line = line.strip()
         if not line.startswith("{"):
             continue
         r = json.loads(line)
         if r["impl"] == "cblas_sgemm":
-            peak = r
+            peaks.append(r)
         elif r["workload"] == "size":
             SIZE.update(r)
         else:
             runs[(r["workload"], r["impl"])].append(r)
+    # The peak is measured once per round beside W4 (the machine's speed drifts on a shared
+    # host): the median of those measurements is the yardstick, their range is reported.
+    peak = None
+    if peaks:
+        peaks.sort(key=lambda r: r["gflops"])
+        peak = dict(peaks[len(peaks) // 2])
+        peak["count"], peak["low"], peak["high"] = len(peaks), peaks[0]["gflops"], peaks[-1]["gflops"]
     return runs, peak
 
 
@@ -176,7 +183,8 @@ def main():
     print("### Workloads (float32, 2 threads)\n")
     print("\n".join(workload_table(runs, peak, stats)))
     if peak:
-        print(f"\n`cblas_sgemm` peak on this machine: {peak['gflops']:.1f} GFLOP/s (square n = {peak['n']}, 2 threads).")
+        print(f"\n`cblas_sgemm` peak on this machine: {peak['gflops']:.1f} GFLOP/s (square n = {peak['n']}, 2 threads; "
+              f"median of {peak['count']} measurements, one per round beside W4, range {peak['low']:.0f}–{peak['high']:.0f}).")
     print("\nCost cross-check (same data, same initial weights, float32):\n")
     print("\n".join(cost_check(stats)))
     print("\n### Issue 5 targets\n")
