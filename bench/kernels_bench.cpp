@@ -1,6 +1,6 @@
 // The hot kernels the comparison's profiles point at (bench/README.md, "Profile"): elementwise
-// transcendental maps, the bias-gradient reduction, the column gather of a mini-batch, the
-// fused losses and Adam's update, each at the sizes W1–W3 use.
+// transcendental maps, the bias-gradient reduction, the gather of a mini-batch from either
+// layout, the fused losses and the optimizers' updates, each at the sizes W1–W4 use.
 #include <benchmark/benchmark.h>
 
 #include <autodiff/autodiff.hpp>
@@ -46,15 +46,36 @@ void BM_sum_to_bias(benchmark::State& state) {
 }
 BENCHMARK(BM_sum_to_bias)->Args({4, 400})->Args({256, 128})->Args({4096, 256});
 
-// W3's mini-batch: 128 shuffled columns of the (784, 60000) data set.
+// W3's mini-batches: 128 samples of the 60,000 in a shuffled order, a new batch every
+// iteration (one epoch's 469 batches, cycled) so that, as in training, the batch is not in cache.
+std::vector<std::vector<int64_t>> w3_batches() {
+  std::vector<int64_t> order(60000);
+  for (int64_t i = 0; i < 60000; ++i) order[static_cast<size_t>(i)] = i;
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[ad::random_u64() % i]);
+  std::vector<std::vector<int64_t>> batches;
+  for (size_t b = 0; b + 128 <= order.size(); b += 128) batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(b), order.begin() + static_cast<std::ptrdiff_t>(b + 128));
+  return batches;
+}
+
+// From the (784, 60000) column layout: 100,352 elements 240 KB apart.
 void BM_gather_columns_w3(benchmark::State& state) {
   ad::Tensor X = ad::rand({784, 60000});
-  std::vector<int64_t> idx;
-  for (int i = 0; i < 128; ++i) idx.push_back(static_cast<int64_t>(ad::random_u64() % 60000));
-  for (auto _ : state) benchmark::DoNotOptimize(ad::nn::gather_columns(X, idx).impl());
+  const auto batches = w3_batches();
+  size_t k = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(ad::nn::gather_columns(X, batches[k++ % batches.size()]).impl());
   state.SetItemsProcessed(state.iterations() * 784 * 128);
 }
 BENCHMARK(BM_gather_columns_w3);
+
+// From the (60000, 784) sample-major layout: 128 contiguous rows of 3 KB.
+void BM_gather_samples_w3(benchmark::State& state) {
+  ad::Tensor S = ad::rand({60000, 784});
+  const auto batches = w3_batches();
+  size_t k = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(ad::nn::gather_samples(S, batches[k++ % batches.size()]).impl());
+  state.SetItemsProcessed(state.iterations() * 784 * 128);
+}
+BENCHMARK(BM_gather_samples_w3);
 
 // The fused softmax cross-entropy on W3's logits (10, 128), forward + backward.
 void BM_softmax_ce_fwd_bwd(benchmark::State& state) {
@@ -88,6 +109,20 @@ void BM_adam_step_w3(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 235146);
 }
 BENCHMARK(BM_adam_step_w3);
+
+// W4's SGD step: 21 million parameters, memory-bound (each step reads the weights and their
+// gradients and writes the weights: 250 MB). Arg: threads (the split of detail::parallel_for).
+void BM_sgd_step_w4(benchmark::State& state) {
+  const int saved = ad::get_num_threads();
+  ad::set_num_threads(static_cast<int>(state.range(0)));
+  ad::nn::Sequential net = ad::nn::mlp({1024, 4096, 4096, 10}, ad::nn::Activation::ReLU, ad::nn::Activation::Identity);
+  for (ad::Tensor& p : net.parameters()) p.set_grad(ad::full(p.shape(), 1e-3));
+  ad::optim::SGD sgd(net.parameters(), 1e-3);
+  for (auto _ : state) sgd.step();
+  state.SetItemsProcessed(state.iterations() * 21'020'682);
+  ad::set_num_threads(saved);
+}
+BENCHMARK(BM_sgd_step_w4)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 // A whole nn::mlp forward + backward as a user writes it: W1's 2→4→1 sigmoid net on m = 400
 // and W3's 784→256→128→10 ReLU net on a batch of 128. Arg 1: net.forward (Sequential fuses
