@@ -2,8 +2,8 @@
 # Sanitizer runs (README, contributing):
 #   scripts/sanitize.sh [address]   ASan + UBSan (-fno-sanitize-recover=all) in build-asan: every
 #                                   test (the soak in its short form) and every example's quick run
-#   scripts/sanitize.sh thread      TSan in build-tsan: the threads tests and the 4-thread
-#                                   concurrency test
+#   scripts/sanitize.sh thread      TSan in build-tsan: the threads tests, the 4-thread
+#                                   concurrency test and the optimizers' multi-threaded step
 # Any finding aborts the test that hit it, so the script fails. BUILD_DIR overrides the directory.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,10 +32,11 @@ case $mode in
     build=${BUILD_DIR:-$root/build-tsan}
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=thread \
       -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF >/dev/null
-    cmake --build "$build" -j "$jobs" --target autodiff_threads_test reliability_concurrency_test reliability_anomaly_test
-    # The threads tests of the engine, the concurrency tests (label `threads`) and anomaly
-    # detection's per-thread switch.
-    ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^(Threads|Concurrency|Anomaly)\.'
+    cmake --build "$build" -j "$jobs" --target autodiff_threads_test reliability_concurrency_test reliability_anomaly_test \
+      nn_optim_test
+    # The threads tests of the engine, the concurrency tests (label `threads`), anomaly
+    # detection's per-thread switch, and an optimizer step split across threads.
+    ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^(Threads|Concurrency|Anomaly)\.|BigParametersSplitAcrossThreads'
     ;;
   *)
     echo "usage: $0 [address|thread]" >&2
