@@ -53,7 +53,7 @@ AD_SIMD
 }
 template <class T, class F>
 void update(int64_t n, F f) {
-  detail::parallel_for(n, [&f](int64_t begin, int64_t end) {
+  detail::parallel_for(n, detail::kElementwiseGrain, [&f](int64_t begin, int64_t end) {
     if constexpr (std::is_same_v<T, float>) update_f32(begin, end, f);
     else
       for (int64_t k = begin; k < end; ++k) f(k);

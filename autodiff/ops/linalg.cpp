@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "autodiff/detail/kernels.hpp"
+#include "autodiff/detail/thin_gemm.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
 
@@ -21,13 +22,26 @@ void check_gemm(const char* op, const Tensor& a, const Tensor& b, bool ta, bool 
                                  ta ? "ᵀ" : "", b.shape().str(), tb ? "ᵀ" : "", ka, kb));
 }
 
-// C = op(A) · op(B) by one BLAS call; A and B are row-major, op transposes by flag.
+// A float32 product with at most 24 rows in C and at least this many multiply-adds goes to the
+// thin kernel (detail/thin_gemm.hpp) instead of BLAS. Measured (bench/README.md): W2's
+// W1·X (20 × 209 from k = 12288) 1.8 → 1.2 ms and dZ1·Xᵀ (20 × 12288 from k = 209) 1.8 →
+// 0.8–1.2 ms on two threads; below ~4·10⁶ OpenBLAS's own small-matrix path is as fast.
+constexpr int64_t kThinGemmMinWork = int64_t{1} << 22;
+
+// C = op(A) · op(B) by one BLAS call (or the thin kernel); A and B are row-major, op
+// transposes by flag.
 Tensor gemm_kernel(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   const int64_t m = ta ? a.shape()[1] : a.shape()[0];
   const int64_t k = ta ? a.shape()[0] : a.shape()[1];
   const int64_t n = tb ? b.shape()[0] : b.shape()[1];
   if (m == 0 || n == 0 || k == 0) return zeros({m, n}, a.dtype());
   Tensor c = empty({m, n}, a.dtype());
+  if (a.dtype() == DType::f32 && !ta && m <= detail::kThinGemmMaxRows && m * n * k >= kThinGemmMinWork &&
+      detail::thin_gemm_available()) {
+    detail::thin_product(m, n, k, static_cast<const float*>(a.raw_data()), static_cast<const float*>(b.raw_data()), tb,
+                         static_cast<float*>(c.raw_data()));
+    return c;
+  }
   const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
   const auto lda = static_cast<blasint>(a.shape()[1]), ldb = static_cast<blasint>(b.shape()[1]);
   if (a.dtype() == DType::f32)
