@@ -58,25 +58,20 @@ std::vector<std::vector<int64_t>> w3_batches() {
   return batches;
 }
 
-// From the (784, 60000) column layout: 100,352 elements 240 KB apart.
-void BM_gather_columns_w3(benchmark::State& state) {
-  ad::Tensor X = ad::rand({784, 60000});
+// Arg 0: from the (784, 60000) column layout, 100,352 elements 240 KB apart (gather_columns).
+// Arg 1: from the (60000, 784) sample-major layout, 128 contiguous rows of 3 KB (gather_samples).
+void BM_gather_w3(benchmark::State& state) {
+  const bool samples = state.range(0) != 0;
+  ad::Tensor data = samples ? ad::rand({60000, 784}) : ad::rand({784, 60000});
   const auto batches = w3_batches();
   size_t k = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(ad::nn::gather_columns(X, batches[k++ % batches.size()]).impl());
+  for (auto _ : state) {
+    const auto& idx = batches[k++ % batches.size()];
+    benchmark::DoNotOptimize((samples ? ad::nn::gather_samples(data, idx) : ad::nn::gather_columns(data, idx)).impl());
+  }
   state.SetItemsProcessed(state.iterations() * 784 * 128);
 }
-BENCHMARK(BM_gather_columns_w3);
-
-// From the (60000, 784) sample-major layout: 128 contiguous rows of 3 KB.
-void BM_gather_samples_w3(benchmark::State& state) {
-  ad::Tensor S = ad::rand({60000, 784});
-  const auto batches = w3_batches();
-  size_t k = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(ad::nn::gather_samples(S, batches[k++ % batches.size()]).impl());
-  state.SetItemsProcessed(state.iterations() * 784 * 128);
-}
-BENCHMARK(BM_gather_samples_w3);
+BENCHMARK(BM_gather_w3)->Arg(0)->Arg(1);
 
 // The fused softmax cross-entropy on W3's logits (10, 128), forward + backward.
 void BM_softmax_ce_fwd_bwd(benchmark::State& state) {
