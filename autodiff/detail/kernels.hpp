@@ -129,13 +129,14 @@ Tensor map1(const Tensor& x, F f) {
   return out;
 }
 
-/// out = f(a, b) elementwise with broadcasting (a and b already checked).
+/// out = f(a, b) elementwise with broadcasting (a and b already checked), into `out` shaped as
+/// their broadcast; `out` may be `a` or `b` itself when that one has the broadcast shape (each
+/// element is read before it is written), but must not otherwise overlap them.
 template <class F>
-Tensor map2(const char* op, const Tensor& a, const Tensor& b, F f) {
-  const Shape out_shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(op, a.shape(), b.shape());
-  Tensor out = empty(out_shape, a.dtype());
+void map2_into(const Tensor& a, const Tensor& b, Tensor& out, F f) {
+  const Shape& out_shape = out.shape();
   const int64_t n = out.numel();
-  if (n == 0) return out;
+  if (n == 0) return;
   dispatch(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* x = static_cast<const T*>(a.raw_data());
@@ -166,6 +167,13 @@ Tensor map2(const char* op, const Tensor& a, const Tensor& b, F f) {
       }
     }
   });
+}
+
+/// out = f(a, b) elementwise with broadcasting (a and b already checked), in a new tensor.
+template <class F>
+Tensor map2(const char* op, const Tensor& a, const Tensor& b, F f) {
+  Tensor out = empty(a.shape() == b.shape() ? a.shape() : broadcast_shapes(op, a.shape(), b.shape()), a.dtype());
+  map2_into(a, b, out, f);
   return out;
 }
 

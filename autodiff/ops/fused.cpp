@@ -21,14 +21,16 @@ const char* act_name(Act act) {
 
 namespace {
 
-// out = g(z + b) by map2 (b broadcast); z + b is rounded to T before g, exactly as add then g.
-Tensor bias_act_kernel(const Tensor& z, const Tensor& b, Act act) {
+// out = g(z + b) (b broadcast to z's shape, checked); z + b is rounded to T before g, exactly as
+// add then g. `out` is shaped like z and may be z itself.
+void bias_act_kernel(const Tensor& z, const Tensor& b, Act act, Tensor& out) {
   switch (act) {
-    case Act::identity: return detail::map2("bias_act", z, b, [](auto x, auto c) { return x + c; });
-    case Act::sigmoid: return detail::map2("bias_act", z, b, [](auto x, auto c) { return detail::vm::sigmoid(x + c); });
-    case Act::tanh: return detail::map2("bias_act", z, b, [](auto x, auto c) { return detail::vm::tanh(x + c); });
+    case Act::identity: return detail::map2_into(z, b, out, [](auto x, auto c) { return x + c; });
+    case Act::sigmoid:
+      return detail::map2_into(z, b, out, [](auto x, auto c) { return detail::vm::sigmoid(x + c); });
+    case Act::tanh: return detail::map2_into(z, b, out, [](auto x, auto c) { return detail::vm::tanh(x + c); });
     case Act::relu:
-      return detail::map2("bias_act", z, b, [](auto x, auto c) {
+      return detail::map2_into(z, b, out, [](auto x, auto c) {
         const auto v = x + c;
         return v > decltype(v)(0) ? v : decltype(v)(0);
       });
@@ -66,7 +68,8 @@ void check_bias(const char* op, const Tensor& z, const Tensor& b) {
 
 Tensor bias_act(const Tensor& z, const Tensor& b, Act act) {
   check_bias("bias_act", z, b);
-  Tensor out = bias_act_kernel(z, b, act);
+  Tensor out = empty(z.shape(), z.dtype());
+  bias_act_kernel(z, b, act, out);
   if (!detail::should_record({&z, &b})) return out;
   if (act == Act::identity)
     return record_op("bias_act", "dZ = dA, db = dA (summed over broadcast dims)", {z, b}, out, [](BackwardContext& c) {
@@ -96,7 +99,8 @@ Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Act act) {
     z = matmul(w, x);
   }
   check_bias("linear", z, b);
-  Tensor out = bias_act_kernel(z, b, act);
+  bias_act_kernel(z, b, act, z);  // Z is a fresh temporary: A overwrites it (one tensor fewer per layer)
+  Tensor out = std::move(z);
   if (!detail::should_record({&w, &x, &b})) return out;
   // W is kept only when X needs its gradient, and X only when W does (as matmul keeps them).
   return record_op("linear", "dZ = dA ⊙ g'(Z), dW = dZ · Xᵀ, dX = Wᵀ · dZ, db = Σ dZ over broadcast dims", {w, x, b},
