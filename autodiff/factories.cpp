@@ -18,9 +18,9 @@ void check_shape(const char* op, const Shape& shape, DType dtype) {
   int64_t bytes = static_cast<int64_t>(dtype_size(dtype));
   for (int64_t d : shape) {
     if (d < 0) throw ValueError(fmt::format("{}: shape {} has a negative dim", op, shape.str()));
-    if (d > 0 && bytes > kMaxBytes / d)
+    // A multiply with an overflow check, not a division: this runs for every tensor made.
+    if (__builtin_mul_overflow(bytes, d, &bytes) || bytes > kMaxBytes)
       throw ValueError(fmt::format("{}: shape {} of {} is too large to allocate", op, shape.str(), dtype_name(dtype)));
-    bytes *= d;
   }
 }
 
