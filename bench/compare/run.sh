@@ -94,7 +94,7 @@ for ((r = 0; r < rounds * main; ++r)); do
     reps=2; [[ $w == w3 || $w == w4 ]] && reps=1  # W3: a whole epoch; W4: 2 steps of ~32 GFLOP
     for ((i = 0; i < 4; ++i)); do run_impl "${impls[(i + r) % 4]}" "$w" $reps; done
   done
-  "$build/sgemm_peak" 5 >>"$results"  # W4's yardstick, measured in the same minutes as W4
+  "$build/sgemm_peak" 5 >>"$results"  # W4's yardsticks (square peak, its bare products), beside W4
   if [[ $perop == 1 ]]; then
     for w in perop_add perop_expr; do for impl in tapegrad libtorch pytorch; do run_impl "$impl" "$w" 1; done; done
   fi
