@@ -91,7 +91,10 @@ impls=(tapegrad libtorch pytorch numpy)
 for ((r = 0; r < rounds * main; ++r)); do
   log "round $((r + 1)) / $rounds"
   for w in w1 w2 w3 w4; do
-    reps=2; [[ $w == w3 || $w == w4 ]] && reps=1  # W3: a whole epoch; W4: 2 steps of ~32 GFLOP
+    # W3: a whole epoch per measurement; W4: 2 steps (~0.4 s), measured 3 times per round: its
+    # times swing 1.5× with the host from one minute to the next, and one block per round left
+    # the medians to 5 draws (one run had tapegrad at 186–315 ms)
+    reps=2; [[ $w == w3 ]] && reps=1; [[ $w == w4 ]] && reps=3
     for ((i = 0; i < 4; ++i)); do run_impl "${impls[(i + r) % 4]}" "$w" $reps; done
   done
   "$build/sgemm_peak" 5 >>"$results"  # W4's yardsticks (square peak, its bare products), beside W4
