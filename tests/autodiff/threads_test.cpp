@@ -5,6 +5,9 @@
 #include <autodiff/autodiff.hpp>
 #include <atomic>
 #include <thread>
+#include <vector>
+
+#include "autodiff/detail/parallel.hpp"
 
 namespace {
 
@@ -112,6 +115,42 @@ TEST(Threads, RecordsDyingOnAnotherThreadLeaveTheirTapeConsistent) {
   Tensor y = ad::sum(x * x);
   y.backward();
   EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{2, 2, 2}));
+}
+
+// The library's worker pool (detail::parallel_for): loops started from several threads at once (one gets the workers, the
+// others run on their own thread) and a loop nested in a loop's chunk each cover their range
+// exactly once.
+TEST(Threads, ConcurrentAndNestedLoopsCoverEveryIndexOnce) {
+  const int saved = ad::get_num_threads();
+  ad::set_num_threads(2);
+  constexpr int64_t n = 4096;
+  auto loop = [](std::vector<std::atomic<int>>& hits, bool nested) {
+    ad::detail::parallel_for(
+        n, 64,
+        [&](int64_t begin, int64_t end) {
+          if (!nested) {
+            for (int64_t i = begin; i < end; ++i) ++hits[static_cast<size_t>(i)];
+            return;
+          }
+          ad::detail::parallel_for(
+              end - begin, 16,
+              [&](int64_t b, int64_t e) {
+                for (int64_t i = begin + b; i < begin + e; ++i) ++hits[static_cast<size_t>(i)];
+              },
+              1);
+        },
+        1);
+  };
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::vector<std::atomic<int>>> hits(4);
+    for (auto& h : hits) h = std::vector<std::atomic<int>>(n);
+    std::vector<std::thread> users;
+    for (size_t t = 0; t < hits.size(); ++t) users.emplace_back([&, t] { loop(hits[t], t % 2 == 1); });
+    for (std::thread& u : users) u.join();
+    for (size_t t = 0; t < hits.size(); ++t)
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[t][static_cast<size_t>(i)].load(), 1) << "user " << t << " index " << i;
+  }
+  ad::set_num_threads(saved);
 }
 
 }  // namespace

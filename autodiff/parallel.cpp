@@ -1,0 +1,100 @@
+// The worker pool behind detail::parallel_for (autodiff/detail/parallel.hpp).
+//
+// One loop at a time: a caller claims the pool with `busy_`, publishes the loop (a new
+// generation), wakes the workers and then takes task indices itself like any worker, so the
+// loop finishes even if no worker wakes in time (or none could be started). Indices are
+// handed out under the mutex; the caller returns once every task has finished.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "autodiff/detail/parallel.hpp"
+
+namespace ad::detail {
+namespace {
+
+class WorkerPool {
+ public:
+  // Never destroyed: a loop run from another static's destructor must still find the pool, and
+  // the workers, blocked on the condition variable, end with the process.
+  static WorkerPool& instance() {
+    static auto* pool = new WorkerPool;
+    return *pool;
+  }
+
+  void run(int64_t count, void (*task)(void*, int64_t), void* context) {
+    if (busy_.exchange(true, std::memory_order_acquire)) {  // in use: run the loop here
+      for (int64_t i = 0; i < count; ++i) task(context, i);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    start_workers(count - 1);
+    task_ = task, context_ = context, count_ = count, next_ = 0, unfinished_ = count;
+    ++generation_;
+    lock.unlock();
+    wake_.notify_all();
+    lock.lock();
+    take_tasks(lock);
+    finished_.wait(lock, [this] { return unfinished_ == 0; });
+    lock.unlock();
+    busy_.store(false, std::memory_order_release);
+  }
+
+ private:
+  // Called with the mutex held, before the loop's generation is published: a new worker starts
+  // from the current one, so it takes part in the loop about to start. A thread that cannot be
+  // started leaves its share to the others.
+  void start_workers(int64_t wanted) {
+    while (static_cast<int64_t>(workers_.size()) < wanted) {
+      try {
+        workers_.emplace_back([this, seen = generation_] { work(seen); });
+      } catch (const std::system_error&) {
+        return;
+      }
+    }
+  }
+
+  // Runs tasks of the current loop until none is left; the mutex is held on entry and exit.
+  void take_tasks(std::unique_lock<std::mutex>& lock) {
+    while (next_ < count_) {
+      const int64_t i = next_++;
+      lock.unlock();
+      task_(context_, i);
+      lock.lock();
+      if (--unfinished_ == 0) finished_.notify_one();
+    }
+  }
+
+  void work(uint64_t seen) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return generation_ != seen; });
+      seen = generation_;
+      take_tasks(lock);
+    }
+  }
+
+  std::atomic<bool> busy_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_;
+  std::vector<std::thread> workers_;
+  uint64_t generation_ = 0;
+  void (*task_)(void*, int64_t) = nullptr;
+  void* context_ = nullptr;
+  int64_t count_ = 0, next_ = 0, unfinished_ = 0;
+};
+
+}  // namespace
+
+void run_tasks(int64_t count, void (*task)(void*, int64_t), void* context) {
+  if (count <= 1) {
+    if (count == 1) task(context, 0);
+    return;
+  }
+  WorkerPool::instance().run(count, task, context);
+}
+
+}  // namespace ad::detail
