@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "autodiff/detail/kernels.hpp"
+#include "autodiff/detail/packed_gemm.hpp"
 #include "autodiff/detail/thin_gemm.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
@@ -29,7 +30,16 @@ void check_gemm(const char* op, const Tensor& a, const Tensor& b, bool ta, bool 
 // (0.2 against 0.3 µs), and the thread split needs a few million multiply-adds to pay.
 constexpr int64_t kThinGemmMinWork = int64_t{1} << 22;
 
-// C = op(A) · op(B) by one BLAS call (or the thin kernel); A and B are row-major, op
+// Every other float32 product from this many multiply-adds up goes to the packed kernel
+// (detail/packed_gemm.hpp). OpenBLAS then runs threaded only the float32 products between
+// 2.6·10⁵ (where it starts splitting) and 4·10⁶ multiply-adds, none of them in W3 or W4. That
+// matters as much as the kernel's speed: after a threaded call OpenBLAS's workers keep spinning
+// (sched_yield) for ~0.1 s, and a thread of ours that runs meanwhile gets half a core; W4 steps
+// with one OpenBLAS product left in them took up to 2× as long. The measurements behind this
+// threshold are in bench/README.md ("The packed kernel").
+constexpr int64_t kPackedGemmMinWork = int64_t{1} << 22;
+
+// C = op(A) · op(B) by one BLAS call (or one of the two kernels); A and B are row-major, op
 // transposes by flag.
 Tensor gemm_kernel(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   const int64_t m = ta ? a.shape()[1] : a.shape()[0];
@@ -41,6 +51,11 @@ Tensor gemm_kernel(const Tensor& a, const Tensor& b, bool ta, bool tb) {
       detail::thin_gemm_available()) {
     detail::thin_product(m, n, k, static_cast<const float*>(a.raw_data()), static_cast<const float*>(b.raw_data()), tb,
                          static_cast<float*>(c.raw_data()));
+    return c;
+  }
+  if (a.dtype() == DType::f32 && m * n * k >= kPackedGemmMinWork && detail::packed_gemm_available()) {
+    detail::packed_gemm(m, n, k, static_cast<const float*>(a.raw_data()), a.shape()[1], ta,
+                        static_cast<const float*>(b.raw_data()), b.shape()[1], tb, static_cast<float*>(c.raw_data()), n);
     return c;
   }
   const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;

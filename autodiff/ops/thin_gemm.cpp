@@ -22,23 +22,11 @@
 #include <utility>
 
 #include "autodiff/detail/parallel.hpp"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#if defined(__clang__)
-#include <immintrin.h>
-#else
-// GCC 12's own avx512fintrin.h initializes its "undefined" vectors from themselves, which
-// -Wmaybe-uninitialized reports at every use; the header is not ours to fix.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
-#endif
+#include "autodiff/detail/simd_transpose.hpp"
 
 namespace ad::detail {
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if AD_HAVE_AVX512_INTRINSICS
 
 namespace {
 
@@ -81,32 +69,14 @@ template <int R>
 }
 
 // panel[q][t] = src[t·lds + q] for t < 16, q < kn: 16 rows of B turned into kn rows of 16.
-// Whole 16 × 16 tiles go through registers (the usual unpack / shuffle transpose, 64
-// instructions per tile); the last kn mod 16 columns are copied one by one.
+// Whole 16 × 16 tiles go through registers (transpose16x16); the last kn mod 16 columns are
+// copied one by one.
 [[gnu::target("avx512f")]] void transpose16(const float* src, int64_t lds, int64_t kn, float* panel) {
   int64_t q0 = 0;
   for (; q0 + 16 <= kn; q0 += 16) {
-    __m512 r[16], t[16];
+    __m512 r[16];
     for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds + q0);
-    for (int i = 0; i < 16; i += 2) {
-      t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-      t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4)
-      for (int j = 0; j < 2; ++j) {
-        const __m512d x = _mm512_castps_pd(t[i + j]), y = _mm512_castps_pd(t[i + j + 2]);
-        r[i + 2 * j] = _mm512_castpd_ps(_mm512_unpacklo_pd(x, y));
-        r[i + 2 * j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(x, y));
-      }
-    for (int i = 0; i < 16; i += 8)
-      for (int j = 0; j < 4; ++j) {
-        t[i + j] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0x88);
-        t[i + j + 4] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0xdd);
-      }
-    for (int j = 0; j < 8; ++j) {
-      r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
-      r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
-    }
+    transpose16x16(r);
     for (int i = 0; i < 16; ++i) _mm512_storeu_ps(panel + (q0 + i) * 16, r[i]);
   }
   for (int64_t q = q0; q < kn; ++q)
@@ -198,7 +168,7 @@ void thin_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, con
   }
 }
 
-#else  // not x86-64 with GCC or Clang: never available, never called
+#else  // no AVX-512 intrinsics: never available, never called
 
 bool thin_gemm_available() { return false; }
 void thin_gemm(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, bool, float*, int64_t) {}

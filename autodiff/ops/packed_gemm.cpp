@@ -1,0 +1,248 @@
+// The packed product kernel (autodiff/detail/packed_gemm.hpp).
+//
+// Loops, for the block of C one thread owns (GotoBLAS order):
+//   for each block of kNC columns of C:
+//     for each block of kKC along k:       pack op(B)'s (kc × nc) block into 16-wide panels
+//       for each block of kMC rows:        pack op(A)'s (mc × kc) block into 28-row panels
+//         for each 28-row panel:           (stays in L1: 28 · 256 floats = 28 KB)
+//           for each 16-wide panel of B:   (streams from L2: the block is 1 MB)
+//             C[28 × 16] (+)= Ap · Bp      in 28 AVX-512 accumulators
+// The register kernel: per step of k one 16-wide row of the B panel is loaded and 28 FMAs
+// take their A operand as a broadcast from memory (folded into the FMA), so the two FMA
+// ports, not the loads, set the pace. 28 × 16 measured 137–157 GFLOP/s on one core here
+// (FMA peak ~125–155 as the clock moves), 12 × 32 95–151 and 16 × 16 108–137.
+//   - The first k block writes C, later ones add to it: no pass zero-filling C first
+//     (OpenBLAS's beta = 0 clears the whole of C, 64 MB for W4's biggest weight gradient).
+//   - Each tile prefetches the next tile's 28 lines of C while it computes (C is read back
+//     for every k block after the first).
+//   - Transposed operands are turned around 16 × 16 tiles at a time in registers while
+//     packing; nothing is materialized.
+#include "autodiff/detail/packed_gemm.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "autodiff/allocator.hpp"
+#include "autodiff/detail/parallel.hpp"
+#include "autodiff/detail/simd_transpose.hpp"
+
+namespace ad::detail {
+
+#if AD_HAVE_AVX512_INTRINSICS
+
+namespace {
+
+constexpr int64_t kMR = 28;    // rows of a register tile (28 accumulators of the 32 registers)
+constexpr int64_t kNR = 16;    // columns of a register tile (one AVX-512 vector)
+constexpr int64_t kKC = 256;   // k per block: an A panel (28 × 256 floats) fits L1 beside B's stream
+constexpr int64_t kNC = 1024;  // columns per block: B's packed block (256 × 1024 floats) fits L2
+constexpr int64_t kMC = 224;   // rows per packed A block: 8 panels, 14 tiles of 16 rows
+// One more panel than kMC needs: the transposed tiles of 16 rows may run 12 rows past the last.
+constexpr int64_t kAPanels = kMC / kMR + 1;
+constexpr int64_t kSlotFloats = kAPanels * kMR * kKC + kKC * kNC;
+
+#if defined(__clang__)
+#define AD_UNROLL_TILE _Pragma("unroll")
+#else
+#define AD_UNROLL_TILE _Pragma("GCC unroll 28")
+#endif
+
+// One step of k: acc[r] += ap[r] · b for the 28 rows.
+[[gnu::target("avx512f"), gnu::always_inline]] inline void step(__m512* acc, const float* ap, const float* bp) {
+  const __m512 b = _mm512_load_ps(bp);
+  AD_UNROLL_TILE
+  for (int r = 0; r < kMR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ap[r]), b, acc[r]);
+}
+
+// C[0:28, 0:16] = (accumulate ? C : 0) + Ap (kc × 28, k-major) · Bp (kc × 16); prefetches the
+// 28 lines of next_c (rows ldc apart) over the first 28 steps when it is not null.
+[[gnu::target("avx512f")]] void tile(const float* ap, const float* bp, int64_t kc, float* c, int64_t ldc,
+                                     bool accumulate, const float* next_c) {
+  __m512 acc[kMR];
+  AD_UNROLL_TILE
+  for (int r = 0; r < kMR; ++r) acc[r] = accumulate ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
+  int64_t q = 0;
+  if (next_c) {
+    for (; q < std::min(kc, kMR); ++q) {
+      _mm_prefetch(reinterpret_cast<const char*>(next_c + q * ldc), _MM_HINT_T0);
+      step(acc, ap + q * kMR, bp + q * kNR);
+    }
+  }
+#pragma GCC unroll 2
+  for (; q < kc; ++q) step(acc, ap + q * kMR, bp + q * kNR);
+  AD_UNROLL_TILE
+  for (int r = 0; r < kMR; ++r) _mm512_storeu_ps(c + r * ldc, acc[r]);
+}
+
+constexpr __mmask16 first_lanes(int64_t n) {
+  return n >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << n) - 1);
+}
+
+// A's (mc × kc) block, rows i0… and k p0… of op(A), into 28-row panels: panel p holds
+// Ap[p][q][r] = op(A)[i0 + 28p + r][p0 + q] at p·kc·28 + q·28 + r, rows past mc zero.
+[[gnu::target("avx512f")]] void pack_a(const float* a, int64_t lda, bool trans_a, int64_t i0, int64_t mc, int64_t p0,
+                                       int64_t kc, float* ap) {
+  const int64_t panels = (mc + kMR - 1) / kMR;
+  if (trans_a) {  // op(A)[i][q] = a[q·lda + i]: each k step is 28 contiguous floats
+    for (int64_t p = 0; p < panels; ++p) {
+      const int64_t rows = std::min(kMR, mc - p * kMR);
+      const float* src = a + p0 * lda + i0 + p * kMR;
+      float* dst = ap + p * kc * kMR;
+      const __mmask16 lo = first_lanes(rows), hi = first_lanes(std::max<int64_t>(0, rows - 16));
+      for (int64_t q = 0; q < kc; ++q) {
+        _mm512_storeu_ps(dst + q * kMR, _mm512_maskz_loadu_ps(lo, src + q * lda));
+        _mm512_mask_storeu_ps(dst + q * kMR + 16, 0x0FFF, _mm512_maskz_loadu_ps(hi, src + q * lda + 16));
+      }
+    }
+    return;
+  }
+  // op(A)[i][q] = a[i·lda + q]: 16 × 16 tiles transposed in registers; column q of a tile is
+  // rows 16t … 16t+15, which land in one panel or straddle two.
+  for (int64_t r0 = 0; r0 < panels * kMR; r0 += 16) {
+    const int64_t rows = std::clamp<int64_t>(mc - r0, 0, 16);
+    const int64_t p = r0 / kMR, pos = r0 % kMR, in_first = std::min<int64_t>(16, kMR - pos);
+    float* first = ap + p * kc * kMR + pos;
+    float* second = ap + (p + 1) * kc * kMR + pos - kMR;  // lane l ≥ in_first lands at row l − in_first
+    for (int64_t q0 = 0; q0 < kc; q0 += 16) {
+      const int64_t cols = std::min<int64_t>(16, kc - q0);
+      __m512 t[16];
+      for (int64_t r = 0; r < 16; ++r)
+        t[r] = r < rows ? _mm512_maskz_loadu_ps(first_lanes(cols), a + (i0 + r0 + r) * lda + p0 + q0)
+                        : _mm512_setzero_ps();
+      transpose16x16(t);
+      for (int64_t j = 0; j < cols; ++j) {
+        const int64_t q = q0 + j;
+        _mm512_mask_storeu_ps(first + q * kMR, first_lanes(in_first), t[j]);
+        if (in_first < 16)
+          _mm512_mask_storeu_ps(second + q * kMR, static_cast<__mmask16>(~first_lanes(in_first)), t[j]);
+      }
+    }
+  }
+}
+
+// B's (kc × nc) block, k p0… and columns j0… of op(B), into 16-wide panels: panel p holds
+// Bp[p][q][t] = op(B)[p0 + q][j0 + 16p + t] at p·kc·16 + q·16 + t, columns past nc zero.
+[[gnu::target("avx512f")]] void pack_b(const float* b, int64_t ldb, bool trans_b, int64_t p0, int64_t kc, int64_t j0,
+                                       int64_t nc, float* bp) {
+  for (int64_t p = 0; p * kNR < nc; ++p) {
+    const int64_t cols = std::min(kNR, nc - p * kNR);
+    float* dst = bp + p * kc * kNR;
+    if (!trans_b) {  // op(B)[q][j] = b[q·ldb + j]: each k step is 16 contiguous floats
+      const float* src = b + p0 * ldb + j0 + p * kNR;
+      for (int64_t q = 0; q < kc; ++q) _mm512_store_ps(dst + q * kNR, _mm512_maskz_loadu_ps(first_lanes(cols), src + q * ldb));
+      continue;
+    }
+    // op(B)[q][j] = b[j·ldb + q]: 16 of B's rows, transposed 16 × 16 at a time
+    const float* src = b + (j0 + p * kNR) * ldb + p0;
+    for (int64_t q0 = 0; q0 < kc; q0 += 16) {
+      const int64_t ks = std::min<int64_t>(16, kc - q0);
+      __m512 t[16];
+      for (int64_t r = 0; r < 16; ++r)
+        t[r] = r < cols ? _mm512_maskz_loadu_ps(first_lanes(ks), src + r * ldb + q0) : _mm512_setzero_ps();
+      transpose16x16(t);
+      for (int64_t j = 0; j < ks; ++j) _mm512_store_ps(dst + (q0 + j) * kNR, t[j]);
+    }
+  }
+}
+
+struct Operands {
+  int64_t m, n, k;
+  const float* a;
+  int64_t lda;
+  bool trans_a;
+  const float* b;
+  int64_t ldb;
+  bool trans_b;
+  float* c;
+  int64_t ldc;
+};
+
+// C[r0:r1, c0:c1], with one slot of packing space (kSlotFloats, 64-byte aligned).
+void product_block(const Operands& o, int64_t r0, int64_t r1, int64_t c0, int64_t c1, float* slot) {
+  float* apack = slot;
+  float* bpack = slot + kAPanels * kMR * kKC;
+  alignas(64) float edge[kMR * kNR];
+  for (int64_t jc = c0; jc < c1; jc += kNC) {
+    const int64_t nc = std::min(kNC, c1 - jc);
+    for (int64_t pc = 0; pc < o.k; pc += kKC) {
+      const int64_t kc = std::min(kKC, o.k - pc);
+      const bool accumulate = pc > 0;
+      pack_b(o.b, o.ldb, o.trans_b, pc, kc, jc, nc, bpack);
+      for (int64_t ic = r0; ic < r1; ic += kMC) {
+        const int64_t mc = std::min(kMC, r1 - ic);
+        pack_a(o.a, o.lda, o.trans_a, ic, mc, pc, kc, apack);
+        for (int64_t ir = 0; ir < mc; ir += kMR) {
+          const int64_t rows = std::min(kMR, mc - ir);
+          const float* ap = apack + ir * kc;  // panel ir / 28, kc · 28 floats each
+          float* crow = o.c + (ic + ir) * o.ldc + jc;
+          for (int64_t jr = 0; jr < nc; jr += kNR) {
+            const int64_t cols = std::min(kNR, nc - jr);
+            const float* bp = bpack + jr * kc;  // panel jr / 16, kc · 16 floats each
+            if (rows == kMR && cols == kNR) {
+              tile(ap, bp, kc, crow + jr, o.ldc, accumulate, jr + 2 * kNR <= nc ? crow + jr + kNR : nullptr);
+              continue;
+            }
+            // A partial tile goes through `edge`, so nothing is read or written outside C.
+            std::fill(edge, edge + kMR * kNR, 0.0f);
+            if (accumulate)
+              for (int64_t r = 0; r < rows; ++r)
+                std::memcpy(edge + r * kNR, crow + r * o.ldc + jr, static_cast<size_t>(cols) * sizeof(float));
+            tile(ap, bp, kc, edge, kNR, true, nullptr);
+            for (int64_t r = 0; r < rows; ++r)
+              std::memcpy(crow + r * o.ldc + jr, edge + r * kNR, static_cast<size_t>(cols) * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool packed_gemm_available() {
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
+void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b,
+                 int64_t ldb, bool trans_b, float* c, int64_t ldc) {
+  const Operands o{m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc};
+  // Threads take whole 28-row panels of C, or whole 16-column panels when that splits more
+  // evenly (few rows: W3's 128 rows are 4.6 panels), each at least ~10⁶ multiply-adds.
+  // parallel_for calls the body at most threads times; each call takes its own slot of packing
+  // space, all from one block on the calling thread, whose allocator caches it.
+  const int64_t threads = get_num_threads();
+  const int64_t row_panels = (m + kMR - 1) / kMR, col_panels = (n + kNR - 1) / kNR;
+  // The largest share of rows (or columns) one thread gets, against an even split.
+  const auto imbalance = [threads](int64_t panels, int64_t width, int64_t total) {
+    return static_cast<double>((panels + threads - 1) / threads * width) * static_cast<double>(threads) /
+           static_cast<double>(total);
+  };
+  const bool split_rows = imbalance(row_panels, kMR, m) <= imbalance(col_panels, kNR, n);
+  const int64_t panels = split_rows ? row_panels : col_panels;
+  const int64_t panel_work = (split_rows ? kMR * n : kNR * m) * k;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 20) / panel_work);
+  const auto slots = static_cast<size_t>(threads);
+  const size_t bytes = slots * kSlotFloats * sizeof(float);
+  auto* space = static_cast<float*>(allocate(bytes));
+  std::atomic<size_t> next_slot{0};
+  parallel_for(
+      panels, grain,
+      [&](int64_t p0, int64_t p1) {
+        float* slot = space + std::min(next_slot++, slots - 1) * kSlotFloats;
+        if (split_rows) product_block(o, p0 * kMR, std::min(m, p1 * kMR), 0, n, slot);
+        else product_block(o, 0, m, p0 * kNR, std::min(n, p1 * kNR), slot);
+      },
+      1);
+  deallocate(space, bytes);
+}
+
+#else  // no AVX-512 intrinsics: never available, never called
+
+bool packed_gemm_available() { return false; }
+void packed_gemm(int64_t, int64_t, int64_t, const float*, int64_t, bool, const float*, int64_t, bool, float*, int64_t) {}
+
+#endif
+
+}  // namespace ad::detail
