@@ -136,7 +136,7 @@ def targets(stats, peak):
                    f"{verdict(frac >= 0.9, f'gap {100 * (0.9 - frac):+.0f} points' if frac < 0.9 else 'ok')} |")
         ceiling = peak.get("w4_products")
         if ceiling:
-            out.append(f"| (W4's products alone, bare `cblas_sgemm`: the ceiling on this BLAS) | "
+            out.append(f"| (W4's products alone, bare `cblas_sgemm`: the ceiling of a step built on this BLAS) | "
                        f"{100 * ceiling['gflops'] / peak['gflops']:.0f}% of peak; tapegrad's step reaches "
                        f"{100 * gf / ceiling['gflops']:.0f}% of it | — |")
         slowest_ref = min((t("w4", i) for i in IMPLS[1:] if t("w4", i)), default=None)
