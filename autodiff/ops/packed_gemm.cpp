@@ -15,8 +15,10 @@
 //     (OpenBLAS's beta = 0 clears the whole of C, 64 MB for W4's biggest weight gradient).
 //   - Each tile prefetches the next tile's 28 lines of C while it computes (C is read back
 //     for every k block after the first).
-//   - Transposed operands are turned around 16 × 16 tiles at a time in registers while
-//     packing; nothing is materialized.
+//   - A is packed with plain copies whichever way it is stored (see ALayout); a transposed B
+//     is turned around 16 × 16 at a time in registers while packing. Nothing is materialized.
+//   - While a block of A is computed on, the next one is prefetched (BlockPrefetch): the
+//     weights of a wide layer come from memory, and the copy that packs them stalled on it.
 #include "autodiff/detail/packed_gemm.hpp"
 
 #include <algorithm>
@@ -37,9 +39,8 @@ constexpr int64_t kMR = 28;    // rows of a register tile (28 accumulators of th
 constexpr int64_t kNR = 16;    // columns of a register tile (one AVX-512 vector)
 constexpr int64_t kKC = 256;   // k per block: an A panel (28 × 256 floats) fits L1 beside B's stream
 constexpr int64_t kNC = 1024;  // columns per block: B's packed block (256 × 1024 floats) fits L2
-constexpr int64_t kMC = 224;   // rows per packed A block: 8 panels, 14 tiles of 16 rows
-// One more panel than kMC needs: the transposed tiles of 16 rows may run 12 rows past the last.
-constexpr int64_t kAPanels = kMC / kMR + 1;
+constexpr int64_t kMC = 224;   // rows per packed A block: 8 panels
+constexpr int64_t kAPanels = kMC / kMR;
 constexpr int64_t kSlotFloats = kAPanels * kMR * kKC + kKC * kNC;
 
 #if defined(__clang__)
@@ -48,75 +49,86 @@ constexpr int64_t kSlotFloats = kAPanels * kMR * kKC + kKC * kNC;
 #define AD_UNROLL_TILE _Pragma("GCC unroll 28")
 #endif
 
-// One step of k: acc[r] += ap[r] · b for the 28 rows.
-[[gnu::target("avx512f"), gnu::always_inline]] inline void step(__m512* acc, const float* ap, const float* bp) {
+// How a packed panel of A keeps its 28 × kc block, panel p at p·28·kKC floats:
+//   - KMajor, when op(A) is A's transpose: element (r, q) at q·28 + r. A step of k is then 28
+//     contiguous floats of A, copied as they are.
+//   - RowMajor, otherwise: element (r, q) at r·kKC + q. A row of A is kc contiguous floats,
+//     copied as they are. (Packing it k-major took 16 × 16 transposes and masked stores
+//     across panels: 15–20% of W4's W2·A1 in perf, against a few % for plain row copies.)
+// Rows kKC floats (1 KB) apart spread the panel's lines over all of L1's sets.
+enum class ALayout { KMajor, RowMajor };
+
+// One step of k: acc[r] += A(r, q) · b for the 28 rows, aq pointing at A(0, q).
+template <ALayout L>
+[[gnu::target("avx512f"), gnu::always_inline]] inline void step(__m512* acc, const float* aq, const float* bp) {
+  constexpr int64_t row_stride = L == ALayout::KMajor ? 1 : kKC;
   const __m512 b = _mm512_load_ps(bp);
   AD_UNROLL_TILE
-  for (int r = 0; r < kMR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ap[r]), b, acc[r]);
+  for (int r = 0; r < kMR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(aq[r * row_stride]), b, acc[r]);
 }
 
-// C[0:28, 0:16] = (accumulate ? C : 0) + Ap (kc × 28, k-major) · Bp (kc × 16); prefetches the
-// 28 lines of next_c (rows ldc apart) over the first 28 steps when it is not null.
-[[gnu::target("avx512f")]] void tile(const float* ap, const float* bp, int64_t kc, float* c, int64_t ldc,
-                                     bool accumulate, const float* next_c) {
+// Lines of A the tile prefetches for the next block's packing, at most one per 8 steps of k.
+constexpr int64_t kMaxTilePrefetches = kKC / 8;
+
+// C[0:28, 0:16] = (accumulate ? C : 0) + Ap (28 × kc, laid out as L) · Bp (kc × 16). Along the
+// way it prefetches the 28 lines of next_c (rows ldc apart, when not null) over the first 28
+// steps, and the lines pf[0 … pf_count) one per 8 steps: a burst of prefetches from memory
+// would fill the line-fill buffers and stall the FMAs.
+template <ALayout L>
+[[gnu::target("avx512f")]] void tile_kernel(const float* ap, const float* bp, int64_t kc, float* c, int64_t ldc,
+                                     bool accumulate, const float* next_c, const char* const* pf, int64_t pf_count) {
+  constexpr int64_t k_stride = L == ALayout::KMajor ? kMR : 1;
   __m512 acc[kMR];
   AD_UNROLL_TILE
   for (int r = 0; r < kMR; ++r) acc[r] = accumulate ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
-  int64_t q = 0;
+  int64_t q = 0, p = 0;
   if (next_c) {
     for (; q < std::min(kc, kMR); ++q) {
       _mm_prefetch(reinterpret_cast<const char*>(next_c + q * ldc), _MM_HINT_T0);
-      step(acc, ap + q * kMR, bp + q * kNR);
+      step<L>(acc, ap + q * k_stride, bp + q * kNR);
     }
   }
-#pragma GCC unroll 2
-  for (; q < kc; ++q) step(acc, ap + q * kMR, bp + q * kNR);
+  for (; q + 8 <= kc; q += 8) {
+    if (p < pf_count) _mm_prefetch(pf[p++], _MM_HINT_T1);
+#pragma GCC unroll 8
+    for (int64_t u = 0; u < 8; ++u) step<L>(acc, ap + (q + u) * k_stride, bp + (q + u) * kNR);
+  }
+  for (; q < kc; ++q) step<L>(acc, ap + q * k_stride, bp + q * kNR);
+  for (; p < pf_count; ++p) _mm_prefetch(pf[p], _MM_HINT_T1);
   AD_UNROLL_TILE
   for (int r = 0; r < kMR; ++r) _mm512_storeu_ps(c + r * ldc, acc[r]);
 }
+
+using TileFn = void (*)(const float*, const float*, int64_t, float*, int64_t, bool, const float*, const char* const*,
+                        int64_t);
 
 constexpr __mmask16 first_lanes(int64_t n) {
   return n >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << n) - 1);
 }
 
-// A's (mc × kc) block, rows i0… and k p0… of op(A), into 28-row panels: panel p holds
-// Ap[p][q][r] = op(A)[i0 + 28p + r][p0 + q] at p·kc·28 + q·28 + r, rows past mc zero.
+// A's (mc × kc) block, rows i0… and k p0… of op(A), into 28-row panels laid out as
+// ALayout says (KMajor when trans_a, else RowMajor). Rows past mc are zero: their results are
+// thrown away, and zeros keep stray NaNs or denormals out of the arithmetic.
 [[gnu::target("avx512f")]] void pack_a(const float* a, int64_t lda, bool trans_a, int64_t i0, int64_t mc, int64_t p0,
                                        int64_t kc, float* ap) {
   const int64_t panels = (mc + kMR - 1) / kMR;
-  if (trans_a) {  // op(A)[i][q] = a[q·lda + i]: each k step is 28 contiguous floats
-    for (int64_t p = 0; p < panels; ++p) {
-      const int64_t rows = std::min(kMR, mc - p * kMR);
+  for (int64_t p = 0; p < panels; ++p) {
+    const int64_t rows = std::min(kMR, mc - p * kMR);
+    float* dst = ap + p * kMR * kKC;
+    if (trans_a) {  // op(A)[i][q] = a[q·lda + i]
       const float* src = a + p0 * lda + i0 + p * kMR;
-      float* dst = ap + p * kc * kMR;
       const __mmask16 lo = first_lanes(rows), hi = first_lanes(std::max<int64_t>(0, rows - 16));
       for (int64_t q = 0; q < kc; ++q) {
         _mm512_storeu_ps(dst + q * kMR, _mm512_maskz_loadu_ps(lo, src + q * lda));
         _mm512_mask_storeu_ps(dst + q * kMR + 16, 0x0FFF, _mm512_maskz_loadu_ps(hi, src + q * lda + 16));
       }
+      continue;
     }
-    return;
-  }
-  // op(A)[i][q] = a[i·lda + q]: 16 × 16 tiles transposed in registers; column q of a tile is
-  // rows 16t … 16t+15, which land in one panel or straddle two.
-  for (int64_t r0 = 0; r0 < panels * kMR; r0 += 16) {
-    const int64_t rows = std::clamp<int64_t>(mc - r0, 0, 16);
-    const int64_t p = r0 / kMR, pos = r0 % kMR, in_first = std::min<int64_t>(16, kMR - pos);
-    float* first = ap + p * kc * kMR + pos;
-    float* second = ap + (p + 1) * kc * kMR + pos - kMR;  // lane l ≥ in_first lands at row l − in_first
-    for (int64_t q0 = 0; q0 < kc; q0 += 16) {
-      const int64_t cols = std::min<int64_t>(16, kc - q0);
-      __m512 t[16];
-      for (int64_t r = 0; r < 16; ++r)
-        t[r] = r < rows ? _mm512_maskz_loadu_ps(first_lanes(cols), a + (i0 + r0 + r) * lda + p0 + q0)
-                        : _mm512_setzero_ps();
-      transpose16x16(t);
-      for (int64_t j = 0; j < cols; ++j) {
-        const int64_t q = q0 + j;
-        _mm512_mask_storeu_ps(first + q * kMR, first_lanes(in_first), t[j]);
-        if (in_first < 16)
-          _mm512_mask_storeu_ps(second + q * kMR, static_cast<__mmask16>(~first_lanes(in_first)), t[j]);
-      }
+    // op(A)[i][q] = a[i·lda + q]
+    const auto bytes = static_cast<size_t>(kc) * sizeof(float);
+    for (int64_t r = 0; r < kMR; ++r) {
+      if (r < rows) std::memcpy(dst + r * kKC, a + (i0 + p * kMR + r) * lda + p0, bytes);
+      else std::memset(dst + r * kKC, 0, bytes);
     }
   }
 }
@@ -158,11 +170,47 @@ struct Operands {
   int64_t ldc;
 };
 
+// The cache lines of op(A)'s (mc × kc) block at rows i0…, k p0… (A is read from memory when it
+// is a big weight: W4's W2 is 64 MB), handed out a few at a time so that fetching the next
+// block overlaps the arithmetic on the current one instead of stalling its packing. In perf
+// of W4's W2·A1 the row copies went from 16–17% of the samples to 11–12% with it.
+class BlockPrefetch {
+ public:
+  BlockPrefetch() = default;
+  BlockPrefetch(const Operands& o, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int64_t calls) {
+    // Stored rows of the block: mc rows of kc floats, or (transposed) kc rows of mc floats.
+    const int64_t rows = o.trans_a ? kc : mc, width = o.trans_a ? mc : kc;
+    base_ = reinterpret_cast<const char*>(o.trans_a ? o.a + p0 * o.lda + i0 : o.a + i0 * o.lda + p0);
+    stride_ = o.lda * static_cast<int64_t>(sizeof(float));
+    lines_per_row_ = (width * static_cast<int64_t>(sizeof(float)) + kLine - 1) / kLine;
+    total_ = rows * lines_per_row_;
+    per_call_ = (total_ + calls - 1) / calls;
+  }
+  // The addresses of the next share of lines (at most kMaxTilePrefetches) into `out`; returns
+  // how many.
+  int64_t next(const char** out) {
+    const int64_t count = std::min({kMaxTilePrefetches, per_call_, total_ - issued_});
+    for (int64_t i = 0; i < count; ++i) {
+      out[i] = base_ + line_ * kLine;
+      if (++line_ == lines_per_row_) line_ = 0, base_ += stride_;
+    }
+    issued_ += count;
+    return count;
+  }
+
+ private:
+  static constexpr int64_t kLine = 64;
+  const char* base_ = nullptr;  // the current row
+  int64_t stride_ = 0, lines_per_row_ = 0, total_ = 0, per_call_ = 0, issued_ = 0, line_ = 0;
+};
+
 // C[r0:r1, c0:c1], with one slot of packing space (kSlotFloats, 64-byte aligned).
 void product_block(const Operands& o, int64_t r0, int64_t r1, int64_t c0, int64_t c1, float* slot) {
   float* apack = slot;
   float* bpack = slot + kAPanels * kMR * kKC;
   alignas(64) float edge[kMR * kNR];
+  const char* pf[kMaxTilePrefetches];
+  const TileFn tile = o.trans_a ? tile_kernel<ALayout::KMajor> : tile_kernel<ALayout::RowMajor>;
   for (int64_t jc = c0; jc < c1; jc += kNC) {
     const int64_t nc = std::min(kNC, c1 - jc);
     for (int64_t pc = 0; pc < o.k; pc += kKC) {
@@ -172,15 +220,22 @@ void product_block(const Operands& o, int64_t r0, int64_t r1, int64_t c0, int64_
       for (int64_t ic = r0; ic < r1; ic += kMC) {
         const int64_t mc = std::min(kMC, r1 - ic);
         pack_a(o.a, o.lda, o.trans_a, ic, mc, pc, kc, apack);
+        // The block packed after this one: the next rows, or the first rows of the next k block.
+        const int64_t tiles = (mc + kMR - 1) / kMR * ((nc + kNR - 1) / kNR);
+        BlockPrefetch ahead;
+        if (ic + kMC < r1) ahead = BlockPrefetch(o, ic + kMC, std::min(kMC, r1 - ic - kMC), pc, kc, tiles);
+        else if (pc + kKC < o.k) ahead = BlockPrefetch(o, r0, std::min(kMC, r1 - r0), pc + kKC, std::min(kKC, o.k - pc - kKC), tiles);
         for (int64_t ir = 0; ir < mc; ir += kMR) {
           const int64_t rows = std::min(kMR, mc - ir);
-          const float* ap = apack + ir * kc;  // panel ir / 28, kc · 28 floats each
+          const float* ap = apack + ir * kKC;  // panel ir / 28
           float* crow = o.c + (ic + ir) * o.ldc + jc;
           for (int64_t jr = 0; jr < nc; jr += kNR) {
             const int64_t cols = std::min(kNR, nc - jr);
             const float* bp = bpack + jr * kc;  // panel jr / 16, kc · 16 floats each
+            const int64_t pf_count = ahead.next(pf);
             if (rows == kMR && cols == kNR) {
-              tile(ap, bp, kc, crow + jr, o.ldc, accumulate, jr + 2 * kNR <= nc ? crow + jr + kNR : nullptr);
+              tile(ap, bp, kc, crow + jr, o.ldc, accumulate, jr + 2 * kNR <= nc ? crow + jr + kNR : nullptr, pf,
+                   pf_count);
               continue;
             }
             // A partial tile goes through `edge`, so nothing is read or written outside C.
@@ -188,7 +243,7 @@ void product_block(const Operands& o, int64_t r0, int64_t r1, int64_t c0, int64_
             if (accumulate)
               for (int64_t r = 0; r < rows; ++r)
                 std::memcpy(edge + r * kNR, crow + r * o.ldc + jr, static_cast<size_t>(cols) * sizeof(float));
-            tile(ap, bp, kc, edge, kNR, true, nullptr);
+            tile(ap, bp, kc, edge, kNR, true, nullptr, pf, pf_count);
             for (int64_t r = 0; r < rows; ++r)
               std::memcpy(crow + r * o.ldc + jr, edge + r * kNR, static_cast<size_t>(cols) * sizeof(float));
           }
