@@ -31,13 +31,14 @@ void check_gemm(const char* op, const Tensor& a, const Tensor& b, bool ta, bool 
 constexpr int64_t kThinGemmMinWork = int64_t{1} << 22;
 
 // Every other float32 product from this many multiply-adds up goes to the packed kernel
-// (detail/packed_gemm.hpp). OpenBLAS then runs threaded only the float32 products between
-// 2.6·10⁵ (where it starts splitting) and 4·10⁶ multiply-adds, none of them in W3 or W4. That
-// matters as much as the kernel's speed: after a threaded call OpenBLAS's workers keep spinning
-// (sched_yield) for ~0.1 s, and a thread of ours that runs meanwhile gets half a core; W4 steps
-// with one OpenBLAS product left in them took up to 2× as long. The measurements behind this
-// threshold are in bench/README.md ("The packed kernel").
-constexpr int64_t kPackedGemmMinWork = int64_t{1} << 22;
+// (detail/packed_gemm.hpp): from where OpenBLAS starts splitting a product across its threads
+// (65536 · 4), so OpenBLAS never runs threaded on float32 here. That matters as much as the
+// kernel's speed: after a threaded call OpenBLAS's workers keep spinning (sched_yield) for
+// ~0.1 s, and a thread of ours running meanwhile gets half a core. With the threshold at
+// 4·10⁶, W3's network at batch 1024 (whose 1.3·10⁶ W3ᵀ·dZ3 stayed on OpenBLAS) took 11.8–13.6
+// ms per step against 7.8–10.5 on OpenBLAS alone, and W4 steps with one such product up to 2×
+// as long. The measurements behind the kernel are in bench/README.md ("The packed kernel").
+constexpr int64_t kPackedGemmMinWork = int64_t{1} << 18;
 
 // C = op(A) · op(B) by one BLAS call (or one of the two kernels); A and B are row-major, op
 // transposes by flag.

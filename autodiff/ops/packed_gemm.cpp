@@ -22,8 +22,10 @@
 #include "autodiff/detail/packed_gemm.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
+#include <utility>
 
 #include "autodiff/allocator.hpp"
 #include "autodiff/detail/parallel.hpp"
@@ -58,49 +60,62 @@ constexpr int64_t kSlotFloats = kAPanels * kMR * kKC + kKC * kNC;
 // Rows kKC floats (1 KB) apart spread the panel's lines over all of L1's sets.
 enum class ALayout { KMajor, RowMajor };
 
-// One step of k: acc[r] += A(r, q) · b for the 28 rows, aq pointing at A(0, q).
-template <ALayout L>
+// One step of k: acc[r] += A(r, q) · b for the first R rows, aq pointing at A(0, q).
+template <ALayout L, int R>
 [[gnu::target("avx512f"), gnu::always_inline]] inline void step(__m512* acc, const float* aq, const float* bp) {
   constexpr int64_t row_stride = L == ALayout::KMajor ? 1 : kKC;
   const __m512 b = _mm512_load_ps(bp);
   AD_UNROLL_TILE
-  for (int r = 0; r < kMR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(aq[r * row_stride]), b, acc[r]);
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(aq[r * row_stride]), b, acc[r]);
 }
 
 // Lines of A the tile prefetches for the next block's packing, at most one per 8 steps of k.
 constexpr int64_t kMaxTilePrefetches = kKC / 8;
 
-// C[0:28, 0:16] = (accumulate ? C : 0) + Ap (28 × kc, laid out as L) · Bp (kc × 16). Along the
-// way it prefetches the 28 lines of next_c (rows ldc apart, when not null) over the first 28
+// C[0:R, 0:16] = (accumulate ? C : 0) + Ap (R × kc, laid out as L) · Bp (kc × 16). Along the
+// way it prefetches the R lines of next_c (rows ldc apart, when not null) over the first R
 // steps, and the lines pf[0 … pf_count) one per 8 steps: a burst of prefetches from memory
-// would fill the line-fill buffers and stall the FMAs.
-template <ALayout L>
+// would fill the line-fill buffers and stall the FMAs. R = 28 is the full tile; the smaller
+// ones take a block's last rows, which with 28 only would waste up to 24 rows of work per
+// block (9% of a 256-row layer).
+template <ALayout L, int R>
 [[gnu::target("avx512f")]] void tile_kernel(const float* ap, const float* bp, int64_t kc, float* c, int64_t ldc,
-                                     bool accumulate, const float* next_c, const char* const* pf, int64_t pf_count) {
+                                            bool accumulate, const float* next_c, const char* const* pf,
+                                            int64_t pf_count) {
   constexpr int64_t k_stride = L == ALayout::KMajor ? kMR : 1;
-  __m512 acc[kMR];
+  __m512 acc[R];
   AD_UNROLL_TILE
-  for (int r = 0; r < kMR; ++r) acc[r] = accumulate ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
+  for (int r = 0; r < R; ++r) acc[r] = accumulate ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
   int64_t q = 0, p = 0;
   if (next_c) {
-    for (; q < std::min(kc, kMR); ++q) {
+    for (; q < std::min<int64_t>(kc, R); ++q) {
       _mm_prefetch(reinterpret_cast<const char*>(next_c + q * ldc), _MM_HINT_T0);
-      step<L>(acc, ap + q * k_stride, bp + q * kNR);
+      step<L, R>(acc, ap + q * k_stride, bp + q * kNR);
     }
   }
   for (; q + 8 <= kc; q += 8) {
     if (p < pf_count) _mm_prefetch(pf[p++], _MM_HINT_T1);
 #pragma GCC unroll 8
-    for (int64_t u = 0; u < 8; ++u) step<L>(acc, ap + (q + u) * k_stride, bp + (q + u) * kNR);
+    for (int64_t u = 0; u < 8; ++u) step<L, R>(acc, ap + (q + u) * k_stride, bp + (q + u) * kNR);
   }
-  for (; q < kc; ++q) step<L>(acc, ap + q * k_stride, bp + q * kNR);
+  for (; q < kc; ++q) step<L, R>(acc, ap + q * k_stride, bp + q * kNR);
   for (; p < pf_count; ++p) _mm_prefetch(pf[p], _MM_HINT_T1);
   AD_UNROLL_TILE
-  for (int r = 0; r < kMR; ++r) _mm512_storeu_ps(c + r * ldc, acc[r]);
+  for (int r = 0; r < R; ++r) _mm512_storeu_ps(c + r * ldc, acc[r]);
 }
 
 using TileFn = void (*)(const float*, const float*, int64_t, float*, int64_t, bool, const float*, const char* const*,
                         int64_t);
+
+// The tile kernels by row count rounded up to a multiple of 4: kTiles[L][R / 4 − 1].
+constexpr int64_t kRowStep = 4;
+template <ALayout L, size_t... I>
+constexpr std::array<TileFn, sizeof...(I)> tiles_for(std::index_sequence<I...>) {
+  return {tile_kernel<L, static_cast<int>((I + 1) * kRowStep)>...};
+}
+constexpr std::array<std::array<TileFn, kMR / kRowStep>, 2> kTiles = {
+    tiles_for<ALayout::KMajor>(std::make_index_sequence<kMR / kRowStep>{}),
+    tiles_for<ALayout::RowMajor>(std::make_index_sequence<kMR / kRowStep>{})};
 
 constexpr __mmask16 first_lanes(int64_t n) {
   return n >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << n) - 1);
@@ -210,7 +225,7 @@ void product_block(const Operands& o, int64_t r0, int64_t r1, int64_t c0, int64_
   float* bpack = slot + kAPanels * kMR * kKC;
   alignas(64) float edge[kMR * kNR];
   const char* pf[kMaxTilePrefetches];
-  const TileFn tile = o.trans_a ? tile_kernel<ALayout::KMajor> : tile_kernel<ALayout::RowMajor>;
+  const auto& tiles_by_rows = kTiles[o.trans_a ? 0 : 1];
   for (int64_t jc = c0; jc < c1; jc += kNC) {
     const int64_t nc = std::min(kNC, c1 - jc);
     for (int64_t pc = 0; pc < o.k; pc += kKC) {
@@ -226,20 +241,21 @@ void product_block(const Operands& o, int64_t r0, int64_t r1, int64_t c0, int64_
         if (ic + kMC < r1) ahead = BlockPrefetch(o, ic + kMC, std::min(kMC, r1 - ic - kMC), pc, kc, tiles);
         else if (pc + kKC < o.k) ahead = BlockPrefetch(o, r0, std::min(kMC, r1 - r0), pc + kKC, std::min(kKC, o.k - pc - kKC), tiles);
         for (int64_t ir = 0; ir < mc; ir += kMR) {
-          const int64_t rows = std::min(kMR, mc - ir);
+          const int64_t rows = std::min(kMR, mc - ir), padded = (rows + kRowStep - 1) / kRowStep * kRowStep;
+          const TileFn tile = tiles_by_rows[static_cast<size_t>(padded / kRowStep - 1)];
           const float* ap = apack + ir * kKC;  // panel ir / 28
           float* crow = o.c + (ic + ir) * o.ldc + jc;
           for (int64_t jr = 0; jr < nc; jr += kNR) {
             const int64_t cols = std::min(kNR, nc - jr);
             const float* bp = bpack + jr * kc;  // panel jr / 16, kc · 16 floats each
             const int64_t pf_count = ahead.next(pf);
-            if (rows == kMR && cols == kNR) {
+            if (rows == padded && cols == kNR) {
               tile(ap, bp, kc, crow + jr, o.ldc, accumulate, jr + 2 * kNR <= nc ? crow + jr + kNR : nullptr, pf,
                    pf_count);
               continue;
             }
             // A partial tile goes through `edge`, so nothing is read or written outside C.
-            std::fill(edge, edge + kMR * kNR, 0.0f);
+            std::fill(edge, edge + padded * kNR, 0.0f);
             if (accumulate)
               for (int64_t r = 0; r < rows; ++r)
                 std::memcpy(edge + r * kNR, crow + r * o.ldc + jr, static_cast<size_t>(cols) * sizeof(float));
@@ -263,33 +279,24 @@ bool packed_gemm_available() {
 void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b,
                  int64_t ldb, bool trans_b, float* c, int64_t ldc) {
   const Operands o{m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc};
-  // Threads take whole 28-row panels of C, or whole 16-column panels when that splits more
-  // evenly (few rows: W3's 128 rows are 4.6 panels), each at least ~10⁶ multiply-adds.
-  // parallel_for calls the body at most threads times; each call takes its own slot of packing
-  // space, all from one block on the calling thread, whose allocator caches it.
+  // Threads take ranges of C's rows (multiples of 16), each packing all of B, or ranges of its
+  // columns, each packing all of A: whichever repeats the smaller operand, unless that
+  // dimension is too short to give every thread a share. Each share is at least ~10⁶
+  // multiply-adds. parallel_for calls the body at most threads times; each call takes its own
+  // slot of packing space, all from one block on the calling thread, whose allocator caches it.
   const int64_t threads = get_num_threads();
-  const int64_t row_panels = (m + kMR - 1) / kMR, col_panels = (n + kNR - 1) / kNR;
-  // The largest share of rows (or columns) one thread gets, against an even split.
-  const auto imbalance = [threads](int64_t panels, int64_t width, int64_t total) {
-    return static_cast<double>((panels + threads - 1) / threads * width) * static_cast<double>(threads) /
-           static_cast<double>(total);
-  };
-  const bool split_rows = imbalance(row_panels, kMR, m) <= imbalance(col_panels, kNR, n);
-  const int64_t panels = split_rows ? row_panels : col_panels;
-  const int64_t panel_work = (split_rows ? kMR * n : kNR * m) * k;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 20) / panel_work);
+  const bool split_rows = m >= 16 * threads && (n <= m || n < 16 * threads);
+  const int64_t extent = split_rows ? m : n, other = split_rows ? n : m;
+  const int64_t grain = std::max<int64_t>(16, (int64_t{1} << 20) / (other * k));
   const auto slots = static_cast<size_t>(threads);
   const size_t bytes = slots * kSlotFloats * sizeof(float);
   auto* space = static_cast<float*>(allocate(bytes));
   std::atomic<size_t> next_slot{0};
-  parallel_for(
-      panels, grain,
-      [&](int64_t p0, int64_t p1) {
-        float* slot = space + std::min(next_slot++, slots - 1) * kSlotFloats;
-        if (split_rows) product_block(o, p0 * kMR, std::min(m, p1 * kMR), 0, n, slot);
-        else product_block(o, 0, m, p0 * kNR, std::min(n, p1 * kNR), slot);
-      },
-      1);
+  parallel_for(extent, grain, [&](int64_t begin, int64_t end) {
+    float* slot = space + std::min(next_slot++, slots - 1) * kSlotFloats;
+    if (split_rows) product_block(o, begin, end, 0, n, slot);
+    else product_block(o, 0, m, begin, end, slot);
+  });
   deallocate(space, bytes);
 }
 

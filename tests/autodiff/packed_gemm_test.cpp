@@ -1,5 +1,6 @@
-// The packed product kernel (28 × 16 register tiles over packed blocks of A and B) against a
-// float64 reference: row counts around its 28-row panels and 224-row blocks, column counts
+// The packed product kernel (28 × 16 register tiles over packed blocks of A and B, 4 … 24-row
+// tiles for a block's last rows) against a float64 reference: row counts around its 28-row
+// panels and 224-row blocks, column counts
 // around its 16-wide panels and 1024-column blocks, k around its 16-wide transposes and
 // 256-deep blocks, all four transpose combinations, strided operands; C's neighbours in
 // memory must stay untouched. Then the split across threads and the route through ad::gemm.
@@ -80,7 +81,7 @@ class PackedGemm : public ::testing::Test {
 TEST_F(PackedGemm, MatchesFloat64AtEveryPanelAndBlockEdge) {
   for (bool ta : {false, true})
     for (bool tb : {false, true})
-      for (int64_t m : {1, 27, 28, 29, 57, 230})
+      for (int64_t m : {1, 27, 28, 29, 32, 44, 57, 230})
         for (int64_t n : {1, 15, 16, 17, 40})
           for (int64_t k : {1, 15, 16, 17, 255, 256, 257, 520}) check({m, n, k, ta, tb});
 }
