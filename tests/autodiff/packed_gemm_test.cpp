@@ -1,9 +1,9 @@
 // The packed product kernel (28 × 16 register tiles over packed blocks of A and B, 4 … 24-row
 // tiles for a block's last rows) against a float64 reference: row counts around its 28-row
-// panels and 224-row blocks, column counts
-// around its 16-wide panels and 1024-column blocks, k around its 16-wide transposes and
-// 256-deep blocks, all four transpose combinations, strided operands; C's neighbours in
-// memory must stay untouched. Then the split across threads and the route through ad::gemm.
+// panels and 224-row blocks, column counts around its 16-wide panels and 1024-column blocks,
+// k around its 16-wide transposes and 256-deep blocks, all four transpose combinations,
+// strided operands; C's neighbours in memory must stay untouched. Then the split across
+// threads and the route through ad::gemm.
 #include <gtest/gtest.h>
 
 #include <autodiff/autodiff.hpp>
@@ -14,61 +14,21 @@
 #include <vector>
 
 #include "autodiff/detail/packed_gemm.hpp"
+#include "product_check.hpp"
 
 namespace {
 
 using ad::DType;
 using ad::Tensor;
 
-float value(uint64_t& s) {  // a small deterministic generator in [−1, 1)
-  s = s * 6364136223846793005ull + 1442695040888963407ull;
-  return static_cast<float>(static_cast<double>(s >> 40) / static_cast<double>(1ull << 24) * 2.0 - 1.0);
-}
+using product_check::Operands;
+using product_check::Product;
 
-struct Product {
-  int64_t m, n, k;
-  bool ta, tb;
-  // Stored shapes with padded rows: A is (m × k) or (k × m), B (k × n) or (n × k).
-  int64_t lda() const { return (ta ? m : k) + 3; }
-  int64_t ldb() const { return (tb ? k : n) + 5; }
-  int64_t ldc() const { return n + 7; }
-  int64_t a_rows() const { return ta ? k : m; }
-  int64_t b_rows() const { return tb ? n : k; }
-  float a_at(const std::vector<float>& a, int64_t i, int64_t q) const {
-    return a[static_cast<size_t>(ta ? q * lda() + i : i * lda() + q)];
-  }
-  float b_at(const std::vector<float>& b, int64_t q, int64_t j) const {
-    return b[static_cast<size_t>(tb ? j * ldb() + q : q * ldb() + j)];
-  }
-};
-
-constexpr float kSentinel = 12345.0f;
-
-// Runs the product into a sentinel-filled C; checks every element against float64 and that
-// the padding columns past n are untouched.
+// C = op(A) · op(B) by the packed kernel, checked against float64 (product_check.hpp).
 void check(const Product& p) {
-  uint64_t s = static_cast<uint64_t>(p.m * 1000003 + p.n * 1009 + p.k * 7 + (p.ta ? 2 : 0) + (p.tb ? 1 : 0));
-  std::vector<float> a(static_cast<size_t>(p.a_rows() * p.lda())), b(static_cast<size_t>(p.b_rows() * p.ldb()));
-  for (float& x : a) x = value(s);
-  for (float& x : b) x = value(s);
-  std::vector<float> c(static_cast<size_t>(p.m * p.ldc()), kSentinel);
-  ad::detail::packed_gemm(p.m, p.n, p.k, a.data(), p.lda(), p.ta, b.data(), p.ldb(), p.tb, c.data(), p.ldc());
-  for (int64_t i = 0; i < p.m; ++i) {
-    for (int64_t j = 0; j < p.n; ++j) {
-      double ref = 0, mag = 0;
-      for (int64_t q = 0; q < p.k; ++q) {
-        const double x = p.a_at(a, i, q), y = p.b_at(b, q, j);
-        ref += x * y;
-        mag += std::abs(x * y);
-      }
-      // float32 accumulation: a few ulp of the magnitude per term at worst.
-      ASSERT_NEAR(c[static_cast<size_t>(i * p.ldc() + j)], ref, 1e-6 * mag + 1e-7)
-          << "m=" << p.m << " n=" << p.n << " k=" << p.k << " ta=" << p.ta << " tb=" << p.tb << " at (" << i << ", "
-          << j << ")";
-    }
-    for (int64_t j = p.n; j < p.ldc(); ++j)
-      ASSERT_EQ(c[static_cast<size_t>(i * p.ldc() + j)], kSentinel) << "wrote past column " << p.n - 1 << " of row " << i;
-  }
+  product_check::check(p, [&p](const float* a, const float* b, float* c) {
+    ad::detail::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, c, p.ldc());
+  });
 }
 
 class PackedGemm : public ::testing::Test {
@@ -101,16 +61,14 @@ TEST_F(PackedGemm, ThreadedSplitGivesTheSingleThreadBits) {
   const int saved = ad::get_num_threads();
   for (const Product& p : {Product{700, 64, 300, false, false}, Product{100, 2000, 64, false, true},
                            Product{90, 900, 300, true, false}}) {
-    uint64_t s = 5;
-    std::vector<float> a(static_cast<size_t>(p.a_rows() * p.lda())), b(static_cast<size_t>(p.b_rows() * p.ldb()));
-    for (float& x : a) x = value(s);
-    for (float& x : b) x = value(s);
-    std::vector<float> one(static_cast<size_t>(p.m * p.ldc())), many(one.size());
+    const Operands o(p);
+    const float *a = o.a.data(), *b = o.b.data();
+    std::vector<float> one(p.c_size()), many(one.size());
     ad::set_num_threads(1);
-    ad::detail::packed_gemm(p.m, p.n, p.k, a.data(), p.lda(), p.ta, b.data(), p.ldb(), p.tb, one.data(), p.ldc());
+    ad::detail::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, one.data(), p.ldc());
     for (int threads : {2, 3}) {
       ad::set_num_threads(threads);
-      ad::detail::packed_gemm(p.m, p.n, p.k, a.data(), p.lda(), p.ta, b.data(), p.ldb(), p.tb, many.data(), p.ldc());
+      ad::detail::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, many.data(), p.ldc());
       EXPECT_EQ(one, many) << "m=" << p.m << " n=" << p.n << " k=" << p.k << ", " << threads << " threads";
     }
   }

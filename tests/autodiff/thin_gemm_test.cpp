@@ -11,45 +11,22 @@
 #include <vector>
 
 #include "autodiff/detail/thin_gemm.hpp"
+#include "product_check.hpp"
 
 namespace {
 
 using ad::DType;
 using ad::Tensor;
 
-float value(uint64_t& s) {  // a small deterministic generator in [−1, 1)
-  s = s * 6364136223846793005ull + 1442695040888963407ull;
-  return static_cast<float>(static_cast<double>(s >> 40) / static_cast<double>(1ull << 24) * 2.0 - 1.0);
-}
+using product_check::Product;
+using product_check::value;
 
-// C = A · op(B) for A (m × k, lda), B (k × n or n × k, ldb) into C (m × n, ldc) with padding
-// columns set to a sentinel; checks values against float64 and that the padding is untouched.
+// C = A · op(B) by the thin kernel, checked against float64 (product_check.hpp).
 void check(int64_t m, int64_t n, int64_t k, bool trans_b) {
-  const int64_t lda = k + 3, ldb = (trans_b ? k : n) + 5, ldc = n + 7;
-  const int64_t brows = trans_b ? n : k;
-  uint64_t s = static_cast<uint64_t>(m * 1000003 + n * 1009 + k * 7 + (trans_b ? 1 : 0));
-  std::vector<float> a(static_cast<size_t>(m * lda)), b(static_cast<size_t>(brows * ldb));
-  for (float& x : a) x = value(s);
-  for (float& x : b) x = value(s);
-  constexpr float kSentinel = 12345.0f;
-  std::vector<float> c(static_cast<size_t>(m * ldc), kSentinel);
-  ad::detail::thin_gemm(m, n, k, a.data(), lda, b.data(), ldb, trans_b, c.data(), ldc);
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      double ref = 0, mag = 0;
-      for (int64_t q = 0; q < k; ++q) {
-        const double x = a[static_cast<size_t>(i * lda + q)];
-        const double y = trans_b ? b[static_cast<size_t>(j * ldb + q)] : b[static_cast<size_t>(q * ldb + j)];
-        ref += x * y;
-        mag += std::abs(x * y);
-      }
-      // float32 accumulation: a few ulp of the magnitude per term at worst.
-      ASSERT_NEAR(c[static_cast<size_t>(i * ldc + j)], ref, 1e-6 * mag + 1e-7)
-          << "m=" << m << " n=" << n << " k=" << k << " trans_b=" << trans_b << " at (" << i << ", " << j << ")";
-    }
-    for (int64_t j = n; j < ldc; ++j)
-      ASSERT_EQ(c[static_cast<size_t>(i * ldc + j)], kSentinel) << "wrote past column " << n - 1 << " of row " << i;
-  }
+  const Product p{m, n, k, false, trans_b};
+  product_check::check(p, [&](const float* a, const float* b, float* c) {
+    ad::detail::thin_gemm(m, n, k, a, p.lda(), b, p.ldb(), trans_b, c, p.ldc());
+  });
 }
 
 class ThinGemm : public ::testing::Test {
