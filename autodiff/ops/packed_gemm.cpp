@@ -1,6 +1,11 @@
 // The packed product kernel (autodiff/detail/packed_gemm.hpp).
 //
-// Loops, for the block of C one thread owns (GotoBLAS order):
+// Threads: when C has rows to share out and op(B) is at most 4 MB (all of W3's and W4's
+// products), B is packed whole first, all threads packing a share of its panels, and then
+// units of up to 224 rows of C are handed out to the threads as they come for them, each unit
+// computed against the shared packed B. Otherwise each thread takes a fixed range of C's rows
+// or columns and packs its own blocks of both operands. The loops, for a unit or a range
+// (GotoBLAS order; a unit is one block of rows):
 //   for each block of kNC columns of C:
 //     for each block of kKC along k:       pack op(B)'s (kc × nc) block into 16-wide panels
 //       for each block of kMC rows:        pack op(A)'s (mc × kc) block into 28-row panels
@@ -44,6 +49,10 @@ constexpr int64_t kNC = 1024;  // columns per block: B's packed block (256 × 10
 constexpr int64_t kMC = 224;   // rows per packed A block: 8 panels
 constexpr int64_t kAPanels = kMC / kMR;
 constexpr int64_t kSlotFloats = kAPanels * kMR * kKC + kKC * kNC;
+// The largest op(B) packed whole and shared by the threads (4 MB, W4's biggest B). Every unit of
+// rows streams all of it from L3, so a bigger one is better packed a block at a time (the
+// static split): square 2048² products ran at 146 against 184 GFLOP/s with B shared.
+constexpr int64_t kSharedBMaxFloats = int64_t{1} << 20;
 
 #if defined(__clang__)
 #define AD_UNROLL_TILE _Pragma("unroll")
@@ -148,11 +157,12 @@ constexpr __mmask16 first_lanes(int64_t n) {
   }
 }
 
-// B's (kc × nc) block, k p0… and columns j0… of op(B), into 16-wide panels: panel p holds
-// Bp[p][q][t] = op(B)[p0 + q][j0 + 16p + t] at p·kc·16 + q·16 + t, columns past nc zero.
+// Panels [first, last) of B's (kc × nc) block, k p0… and columns j0… of op(B), as 16-wide
+// panels: panel p holds Bp[p][q][t] = op(B)[p0 + q][j0 + 16p + t] at p·kc·16 + q·16 + t,
+// columns past nc zero.
 [[gnu::target("avx512f")]] void pack_b(const float* b, int64_t ldb, bool trans_b, int64_t p0, int64_t kc, int64_t j0,
-                                       int64_t nc, float* bp) {
-  for (int64_t p = 0; p * kNR < nc; ++p) {
+                                       int64_t nc, int64_t first, int64_t last, float* bp) {
+  for (int64_t p = first; p < last; ++p) {
     const int64_t cols = std::min(kNR, nc - p * kNR);
     float* dst = bp + p * kc * kNR;
     if (!trans_b) {  // op(B)[q][j] = b[q·ldb + j]: each k step is 16 contiguous floats
@@ -219,52 +229,106 @@ class BlockPrefetch {
   int64_t stride_ = 0, lines_per_row_ = 0, total_ = 0, per_call_ = 0, issued_ = 0, line_ = 0;
 };
 
-// C[r0:r1, c0:c1], with one slot of packing space (kSlotFloats, 64-byte aligned).
-void product_block(const Operands& o, int64_t r0, int64_t r1, int64_t c0, int64_t c1, float* slot) {
-  float* apack = slot;
-  float* bpack = slot + kAPanels * kMR * kKC;
+int64_t panels_of(int64_t width) { return (width + kNR - 1) / kNR; }
+
+// C[i0 : i0+mc, j0 : j0+nc] (+)= the packed A block (mc rows) · the packed B block (nc
+// columns), k = kc; adds to C unless this is the first k block. Prefetches `ahead` as it goes.
+void multiply_block(const Operands& o, const float* apack, const float* bpack, int64_t i0, int64_t mc, int64_t j0,
+                    int64_t nc, int64_t kc, bool accumulate, BlockPrefetch& ahead) {
   alignas(64) float edge[kMR * kNR];
   const char* pf[kMaxTilePrefetches];
   const auto& tiles_by_rows = kTiles[o.trans_a ? 0 : 1];
+  for (int64_t ir = 0; ir < mc; ir += kMR) {
+    const int64_t rows = std::min(kMR, mc - ir), padded = (rows + kRowStep - 1) / kRowStep * kRowStep;
+    const TileFn tile = tiles_by_rows[static_cast<size_t>(padded / kRowStep - 1)];
+    const float* ap = apack + ir * kKC;  // panel ir / 28
+    float* crow = o.c + (i0 + ir) * o.ldc + j0;
+    for (int64_t jr = 0; jr < nc; jr += kNR) {
+      const int64_t cols = std::min(kNR, nc - jr);
+      const float* bp = bpack + jr * kc;  // panel jr / 16, kc · 16 floats each
+      const int64_t pf_count = ahead.next(pf);
+      if (rows == padded && cols == kNR) {
+        tile(ap, bp, kc, crow + jr, o.ldc, accumulate, jr + 2 * kNR <= nc ? crow + jr + kNR : nullptr, pf, pf_count);
+        continue;
+      }
+      // A partial tile goes through `edge`, so nothing is read or written outside C.
+      std::fill(edge, edge + padded * kNR, 0.0f);
+      if (accumulate)
+        for (int64_t r = 0; r < rows; ++r)
+          std::memcpy(edge + r * kNR, crow + r * o.ldc + jr, static_cast<size_t>(cols) * sizeof(float));
+      tile(ap, bp, kc, edge, kNR, true, nullptr, pf, pf_count);
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(crow + r * o.ldc + jr, edge + r * kNR, static_cast<size_t>(cols) * sizeof(float));
+    }
+  }
+}
+
+// The prefetch of A's block at rows i0… (mc of them), k p0…, spread over the tiles of an
+// (mc_now × nc) block; none when mc is 0.
+BlockPrefetch prefetch_of(const Operands& o, int64_t i0, int64_t mc, int64_t p0, int64_t mc_now, int64_t nc) {
+  if (mc <= 0) return {};
+  return {o, i0, mc, p0, std::min(kKC, o.k - p0), (mc_now + kMR - 1) / kMR * panels_of(nc)};
+}
+
+// C[r0:r1, c0:c1], packing its own B blocks, with one slot of packing space (kSlotFloats,
+// 64-byte aligned): the static split, for products whose B is too big to pack whole.
+void product_block(const Operands& o, int64_t r0, int64_t r1, int64_t c0, int64_t c1, float* slot) {
+  float* apack = slot;
+  float* bpack = slot + kAPanels * kMR * kKC;
   for (int64_t jc = c0; jc < c1; jc += kNC) {
     const int64_t nc = std::min(kNC, c1 - jc);
     for (int64_t pc = 0; pc < o.k; pc += kKC) {
       const int64_t kc = std::min(kKC, o.k - pc);
-      const bool accumulate = pc > 0;
-      pack_b(o.b, o.ldb, o.trans_b, pc, kc, jc, nc, bpack);
+      pack_b(o.b, o.ldb, o.trans_b, pc, kc, jc, nc, 0, panels_of(nc), bpack);
       for (int64_t ic = r0; ic < r1; ic += kMC) {
         const int64_t mc = std::min(kMC, r1 - ic);
         pack_a(o.a, o.lda, o.trans_a, ic, mc, pc, kc, apack);
         // The block packed after this one: the next rows, or the first rows of the next k block.
-        const int64_t tiles = (mc + kMR - 1) / kMR * ((nc + kNR - 1) / kNR);
-        BlockPrefetch ahead;
-        if (ic + kMC < r1) ahead = BlockPrefetch(o, ic + kMC, std::min(kMC, r1 - ic - kMC), pc, kc, tiles);
-        else if (pc + kKC < o.k) ahead = BlockPrefetch(o, r0, std::min(kMC, r1 - r0), pc + kKC, std::min(kKC, o.k - pc - kKC), tiles);
-        for (int64_t ir = 0; ir < mc; ir += kMR) {
-          const int64_t rows = std::min(kMR, mc - ir), padded = (rows + kRowStep - 1) / kRowStep * kRowStep;
-          const TileFn tile = tiles_by_rows[static_cast<size_t>(padded / kRowStep - 1)];
-          const float* ap = apack + ir * kKC;  // panel ir / 28
-          float* crow = o.c + (ic + ir) * o.ldc + jc;
-          for (int64_t jr = 0; jr < nc; jr += kNR) {
-            const int64_t cols = std::min(kNR, nc - jr);
-            const float* bp = bpack + jr * kc;  // panel jr / 16, kc · 16 floats each
-            const int64_t pf_count = ahead.next(pf);
-            if (rows == padded && cols == kNR) {
-              tile(ap, bp, kc, crow + jr, o.ldc, accumulate, jr + 2 * kNR <= nc ? crow + jr + kNR : nullptr, pf,
-                   pf_count);
-              continue;
-            }
-            // A partial tile goes through `edge`, so nothing is read or written outside C.
-            std::fill(edge, edge + padded * kNR, 0.0f);
-            if (accumulate)
-              for (int64_t r = 0; r < rows; ++r)
-                std::memcpy(edge + r * kNR, crow + r * o.ldc + jr, static_cast<size_t>(cols) * sizeof(float));
-            tile(ap, bp, kc, edge, kNR, true, nullptr, pf, pf_count);
-            for (int64_t r = 0; r < rows; ++r)
-              std::memcpy(crow + r * o.ldc + jr, edge + r * kNR, static_cast<size_t>(cols) * sizeof(float));
-          }
-        }
+        BlockPrefetch ahead = ic + kMC < r1      ? prefetch_of(o, ic + kMC, std::min(kMC, r1 - ic - kMC), pc, mc, nc)
+                              : pc + kKC < o.k ? prefetch_of(o, r0, std::min(kMC, r1 - r0), pc + kKC, mc, nc)
+                                               : BlockPrefetch{};
+        multiply_block(o, apack, bpack, ic, mc, jc, nc, kc, pc > 0, ahead);
       }
+    }
+  }
+}
+
+// All of op(B) packed once, shared by the threads: block (jc, pc) of nc columns and kc rows
+// of k sits at jc·k + pc·⌈nc⌉₁₆ floats, its panels as pack_b lays them.
+struct PackedB {
+  float* data;
+  int64_t n, k;
+  static int64_t floats(int64_t n, int64_t k) { return panels_of(n) * kNR * k; }
+  float* block(int64_t jc, int64_t pc) const { return data + jc * k + pc * panels_of(std::min(kNC, n - jc)) * kNR; }
+};
+
+// Packs B's 16-column panels [first, last) (numbered across all of B) in every k block.
+void pack_b_panels(const Operands& o, const PackedB& pb, int64_t first, int64_t last) {
+  for (int64_t pc = 0; pc < o.k; pc += kKC) {
+    const int64_t kc = std::min(kKC, o.k - pc);
+    for (int64_t p = first; p < last;) {
+      const int64_t jc = p * kNR / kNC * kNC, nc = std::min(kNC, o.n - jc);
+      const int64_t local = p - jc / kNR, end = std::min(last - jc / kNR, panels_of(nc));
+      pack_b(o.b, o.ldb, o.trans_b, pc, kc, jc, nc, local, end, pb.block(jc, pc));
+      p = jc / kNR + end;
+    }
+  }
+}
+
+// Rows [i0, i0 + mc) of C, mc ≤ kMC, against the shared packed B. The unit this thread takes
+// next starts at next_i0 (next_mc rows, 0 if none): its first A block is prefetched during
+// this unit's last.
+void product_unit(const Operands& o, const PackedB& pb, int64_t i0, int64_t mc, int64_t next_i0, int64_t next_mc,
+                  float* apack) {
+  for (int64_t jc = 0; jc < o.n; jc += kNC) {
+    const int64_t nc = std::min(kNC, o.n - jc);
+    for (int64_t pc = 0; pc < o.k; pc += kKC) {
+      const int64_t kc = std::min(kKC, o.k - pc);
+      pack_a(o.a, o.lda, o.trans_a, i0, mc, pc, kc, apack);
+      BlockPrefetch ahead = pc + kKC < o.k  ? prefetch_of(o, i0, mc, pc + kKC, mc, nc)
+                            : jc + kNC < o.n ? prefetch_of(o, i0, mc, 0, mc, nc)
+                                             : prefetch_of(o, next_i0, next_mc, 0, mc, nc);
+      multiply_block(o, apack, pb.block(jc, pc), i0, mc, jc, nc, kc, pc > 0, ahead);
     }
   }
 }
@@ -279,13 +343,43 @@ bool packed_gemm_available() {
 void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b,
                  int64_t ldb, bool trans_b, float* c, int64_t ldc) {
   const Operands o{m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc};
-  // Threads take ranges of C's rows (multiples of 16), each packing all of B, or ranges of its
-  // columns, each packing all of A: whichever repeats the smaller operand, unless that
-  // dimension is too short to give every thread a share. Each share is at least ~10⁶
-  // multiply-adds. parallel_for calls the body at most threads times; each call takes its own
-  // slot of packing space, all from one block on the calling thread, whose allocator caches it.
   const int64_t threads = get_num_threads();
+  // Threads take C's rows, each packing its own blocks of A, unless C has too few rows to share
+  // out or B is the bigger operand (then its columns, each packing its own blocks of B).
   const bool split_rows = m >= 16 * threads && (n <= m || n < 16 * threads);
+  if (split_rows && PackedB::floats(n, k) <= kSharedBMaxFloats) {
+    // B packed once, by all threads (a static share of its panels each), then units of rows
+    // handed out one at a time: a thread on a slowed core takes fewer. (Halves fixed in
+    // advance finished up to 2× apart on this VM: one W4 product took 79 ms, its faster half
+    // 38.) Each C element is still summed by one thread in one order.
+    const int64_t unit = std::clamp<int64_t>((m + 4 * threads - 1) / (4 * threads) + kMR - 1, kMR, kMC) / kMR * kMR;
+    const int64_t units = (m + unit - 1) / unit;
+    const int64_t apanel_floats = kAPanels * kMR * kKC;
+    const size_t bytes = static_cast<size_t>(PackedB::floats(n, k) + threads * apanel_floats) * sizeof(float);
+    auto* space = static_cast<float*>(allocate(bytes));
+    const PackedB pb{space, n, k};
+    parallel_for(
+        panels_of(n), std::max<int64_t>(1, (int64_t{1} << 14) / k),
+        [&](int64_t first, int64_t last) { pack_b_panels(o, pb, first, last); }, 1);
+    std::atomic<int64_t> next_unit{0};
+    parallel_for(
+        threads, 1,
+        [&](int64_t t, int64_t) {
+          float* apack = space + PackedB::floats(n, k) + t * apanel_floats;
+          for (int64_t u = next_unit++; u < units;) {
+            const int64_t after = next_unit++;
+            const int64_t i0 = u * unit, next_i0 = after * unit;
+            product_unit(o, pb, i0, std::min(unit, m - i0), next_i0, after < units ? std::min(unit, m - next_i0) : 0,
+                         apack);
+            u = after;
+          }
+        },
+        1);
+    deallocate(space, bytes);
+    return;
+  }
+  // Otherwise a static split: ranges of rows (multiples of 16) or columns, each at least ~10⁶
+  // multiply-adds, each packing its own blocks of both operands in its own slot of packing space.
   const int64_t extent = split_rows ? m : n, other = split_rows ? n : m;
   const int64_t grain = std::max<int64_t>(16, (int64_t{1} << 20) / (other * k));
   const auto slots = static_cast<size_t>(threads);

@@ -52,11 +52,13 @@ TEST_F(PackedGemm, WideAndTallProducts) {
       check({30, 1100, 40, ta, tb});  // two column blocks, the second partial
       check({470, 33, 70, ta, tb});   // three row blocks of 224, the last partial
       check({300, 256, 10, ta, tb});  // W4's W3ᵀ·dZ3 shape, shortened: k smaller than a tile
+      check({1100, 1050, 20, ta, tb});  // B shared by the threads, in two column blocks
     }
 }
 
-// Whatever the split (by rows or, for few rows, by columns), each element of C is summed by
-// one thread in the same order: the same bits as a single thread.
+// Whatever the split (units of rows handed out as threads come for them, or fixed ranges of
+// columns), each element of C is summed by one thread in the same order: the same bits as a
+// single thread.
 TEST_F(PackedGemm, ThreadedSplitGivesTheSingleThreadBits) {
   const int saved = ad::get_num_threads();
   for (const Product& p : {Product{700, 64, 300, false, false}, Product{100, 2000, 64, false, true},
@@ -73,6 +75,34 @@ TEST_F(PackedGemm, ThreadedSplitGivesTheSingleThreadBits) {
     }
   }
   ad::set_num_threads(saved);
+}
+
+// A B too big to pack whole and share (over 4 MB) takes the static split, each thread packing
+// its own blocks of B: a sample of C against float64 (all of it would be 10⁹ multiply-adds in
+// double), and the threaded bits against one thread's.
+TEST_F(PackedGemm, BigOperandsTakeTheStaticSplit) {
+  const Product p{1100, 1040, 1030, false, true};
+  const Operands o(p);
+  std::vector<float> c(p.c_size()), one(p.c_size());
+  ad::detail::packed_gemm(p.m, p.n, p.k, o.a.data(), p.lda(), p.ta, o.b.data(), p.ldb(), p.tb, c.data(), p.ldc());
+  uint64_t s = 17;
+  for (int sample = 0; sample < 300; ++sample) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    const auto i = static_cast<int64_t>((s >> 33) % static_cast<uint64_t>(p.m));
+    const auto j = static_cast<int64_t>((s >> 13) % static_cast<uint64_t>(p.n));
+    double ref = 0, mag = 0;
+    for (int64_t q = 0; q < p.k; ++q) {
+      const double x = p.a_at(o.a, i, q), y = p.b_at(o.b, q, j);
+      ref += x * y;
+      mag += std::abs(x * y);
+    }
+    ASSERT_NEAR(c[static_cast<size_t>(i * p.ldc() + j)], ref, 1e-6 * mag + 1e-7) << "at (" << i << ", " << j << ")";
+  }
+  const int saved = ad::get_num_threads();
+  ad::set_num_threads(1);
+  ad::detail::packed_gemm(p.m, p.n, p.k, o.a.data(), p.lda(), p.ta, o.b.data(), p.ldb(), p.tb, one.data(), p.ldc());
+  ad::set_num_threads(saved);
+  EXPECT_EQ(c, one);
 }
 
 // Through the op: a layer big enough for the kernel, its forward product and both gradients
