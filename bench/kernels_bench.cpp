@@ -204,7 +204,7 @@ BENCHMARK(BM_gemm_thin)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
-// The products ad::gemm hands to the packed kernel (every float32 product from 4·10⁶
+// The products ad::gemm hands to the packed kernel (every float32 product from 2.6·10⁵
 // multiply-adds that is not thin), against the bare cblas_sgemm call (arg 5: 1 = ad::gemm,
 // 0 = cblas_sgemm). Args m, k, n, transpose_a, ours. All of ours run first: after a threaded
 // call OpenBLAS's workers spin for ~0.1 s and would take half a core from the next benchmark.
