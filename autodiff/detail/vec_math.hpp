@@ -27,26 +27,48 @@ inline float scale_pow2(float x, int32_t n) {
 // eˣ = 2ⁿ·eʳ with n = round(x/ln 2) and r = x − n·ln 2 ∈ [−ln2/2, ln2/2] (ln 2 split in a part
 // exact in n·ln2_hi and a correction, Cody–Waite); eʳ = 1 + r + r²·P(r), P Cephes' minimax fit.
 // n is rounded by adding 1.5·2²³ (the integer lands in the low mantissa bits), so no float→int
-// conversion happens (undefined for NaN). x is clamped to [−104, 89] first: e⁻¹⁰⁴ rounds to 0
-// and e⁸⁹ overflows, so the clamp changes no result; NaN passes the clamp and is returned as is.
-inline float exp(float x) {
-  float xc = x > 89.0f ? 89.0f : x;
-  xc = xc < -104.0f ? -104.0f : xc;
+// conversion happens (undefined for NaN). x must be in [−104, 89] (the callers clamp it).
+struct ExpParts {
+  float er;   // eʳ
+  int32_t n;  // the power of 2
+};
+inline ExpParts exp_parts(float x) {
   constexpr float kShift = 12582912.0f;  // 1.5·2²³
-  const float t = xc * 1.44269504088896341f + kShift;
+  const float t = x * 1.44269504088896341f + kShift;
   const int32_t n = static_cast<int32_t>(std::bit_cast<uint32_t>(t) - std::bit_cast<uint32_t>(kShift));
   const float nf = t - kShift;
-  const float r = (xc - nf * 0.693359375f) - nf * -2.12194440e-4f;
+  const float r = (x - nf * 0.693359375f) - nf * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float er = (p * r * r + r) + 1.0f;
-  const float y = scale_pow2(er, n);
+  return {(p * r * r + r) + 1.0f, n};
+}
+
+// x is clamped to [−104, 89] first: e⁻¹⁰⁴ rounds to 0 and e⁸⁹ overflows, so the clamp changes
+// no result; NaN passes the clamp and is returned as is.
+inline float exp(float x) {
+  float xc = x > 89.0f ? 89.0f : x;
+  xc = xc < -104.0f ? -104.0f : xc;
+  const ExpParts e = exp_parts(xc);
+  const float y = scale_pow2(e.er, e.n);
   return x != x ? x : y;
 }
+
+// eˣ for x ≤ 0 (sigmoid and softplus call it with −|x|), with less around the same parts
+// (sigmoid's forward was a third of W1's step): no upper clamp; no NaN check (NaN in gives
+// NaN or garbage, and the callers return their NaN input themselves); n ≥ −150, so 2ⁿ⁺⁶⁴ is a
+// normal float and eʳ·2ⁿ⁺⁶⁴ exact, and the one rounding is the multiply by 2⁻⁶⁴.
+inline float exp_nonpos(float x) {
+  const ExpParts e = exp_parts(x < -104.0f ? -104.0f : x);
+  const float up = std::bit_cast<float>(static_cast<uint32_t>(e.n + 64 + 127) << 23);
+  return e.er * up * 0x1p-64f;
+}
+
+/// −|x|, by setting the sign bit (one instruction where a compare and a select were three).
+inline float neg_abs(float x) { return std::bit_cast<float>(std::bit_cast<uint32_t>(x) | 0x80000000u); }
 
 // ln x = e·ln 2 + ln(1 + f) for x = 2ᵉ·(1 + f) with 1 + f ∈ [√½, √2); ln(1 + f) = f − f²/2 +
 // f³·P(f), P Cephes' minimax fit. Subnormal x is scaled by 2²³ first. x < 0 and NaN give NaN,
@@ -90,8 +112,7 @@ inline float log1p_nonneg(float u) {
 /// σ(x) = 1/(1 + e⁻ˣ) for x ≥ 0 and eˣ/(1 + eˣ) for x < 0, both from e = e^−|x| ≤ 1: neither
 /// form overflows.
 inline float sigmoid(float x) {
-  const float ax = x < 0.0f ? -x : x;
-  const float e = detail::vm::exp(-ax);
+  const float e = detail::vm::exp_nonpos(neg_abs(x));
   const float inv = 1.0f / (1.0f + e);
   return x >= 0.0f ? inv : x != x ? x : e * inv;
 }
@@ -115,9 +136,8 @@ inline float tanh(float x) {
 
 /// ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|): the exponent is never positive.
 inline float softplus(float x) {
-  const float ax = x < 0.0f ? -x : x;
   const float pos = x > 0.0f ? x : 0.0f;
-  const float y = pos + log1p_nonneg(detail::vm::exp(-ax));
+  const float y = pos + log1p_nonneg(detail::vm::exp_nonpos(neg_abs(x)));
   return x != x ? x : y;
 }
 
