@@ -88,7 +88,7 @@ class WorkerPool {
   // A worker on the CPU of the thread that posted the last loop yields instead of pausing: that
   // thread is running the program's serial part on this CPU, and a pause loop would hold the
   // CPU from it until the scheduler's next tick. Both pinned to one CPU, the depth-32 network
-  // took 26–32 ms per step with pausing and 21–23 with yielding (free: 14–23 either way); in the
+  // took 26–32 ms per step with pausing and 19–24 with yielding (free: 14–23 either way); in the
   // comparison's slow phases whole processes ran at about the pinned speed (28–45 ms).
   void work(uint64_t seen) {
     for (;;) {
