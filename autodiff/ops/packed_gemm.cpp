@@ -2,8 +2,8 @@
 //
 // Threads: when C has rows to share out and op(B) is at most 4 MB (all of W3's and W4's
 // products), B is packed whole first, all threads packing a share of its panels, and then
-// units of up to 224 rows of C are handed out to the threads as they come for them, each unit
-// computed against the shared packed B. Otherwise each thread takes a fixed range of C's rows
+// units of up to 224 rows of C (smaller ones toward the end, see RowUnits) are handed out to
+// the threads as they come for them, each unit computed against the shared packed B. Otherwise each thread takes a fixed range of C's rows
 // or columns and packs its own blocks of both operands. The loops, for a unit or a range
 // (GotoBLAS order; a unit is one block of rows):
 //   for each block of kNC columns of C:
