@@ -3,9 +3,10 @@
 // Threads: when C has rows to share out and op(B) is at most 4 MB (all of W3's and W4's
 // products), B is packed whole first, all threads packing a share of its panels, and then
 // units of up to 224 rows of C (smaller ones toward the end, see RowUnits) are handed out to
-// the threads as they come for them, each unit computed against the shared packed B. Otherwise each thread takes a fixed range of C's rows
-// or columns and packs its own blocks of both operands. The loops, for a unit or a range
-// (GotoBLAS order; a unit is one block of rows):
+// the threads as they come for them, each unit computed against the shared packed B.
+// Otherwise each thread takes a fixed range of C's rows or columns and packs its own blocks of
+// both operands. The loops, for a unit or a range (GotoBLAS order; a unit is one block of
+// rows):
 //   for each block of kNC columns of C:
 //     for each block of kKC along k:       pack op(B)'s (kc × nc) block into 16-wide panels
 //       for each block of kMC rows:        pack op(A)'s (mc × kc) block into 28-row panels
@@ -324,7 +325,7 @@ struct RowUnit {
 // Hands out C's rows in units to the threads as they come for them: units of max_rows while
 // plenty remain, then smaller ones, each about 1 / (2 · threads) of the rows left (at least one
 // 28-row panel), so that the threads finish close together. With whole units to the end, one
-// thread sat idle for 4–6% of W4's products' time; with the shrinking ones, 0.5%. The units are
+// thread sat idle for 4–6.5% of W4's products' time; with the shrinking ones, 0.5%. The units are
 // the same whichever thread claims them, and no result depends on them: each element of C is
 // summed by one thread in one order.
 class RowUnits {
