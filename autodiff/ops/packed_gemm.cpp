@@ -350,20 +350,24 @@ class RowUnits {
 // Unit u of C against the shared packed B. As it starts its last block it claims the thread's
 // next unit, whose first A block is prefetched meanwhile, and returns it. (Claiming the next
 // unit when this one starts kept it from the other thread for a whole unit.)
+// When all of k fits one block (W4's weight gradients, k = the batch), the unit's one A block
+// serves every block of columns: it is packed once, not once per kNC columns.
 RowUnit product_unit(const Operands& o, const PackedB& pb, RowUnit u, RowUnits& units, float* apack) {
+  const bool one_k_block = o.k <= kKC;
   RowUnit next;
   for (int64_t jc = 0; jc < o.n; jc += kNC) {
     const int64_t nc = std::min(kNC, o.n - jc);
     for (int64_t pc = 0; pc < o.k; pc += kKC) {
       const int64_t kc = std::min(kKC, o.k - pc);
-      pack_a(o.a, o.lda, o.trans_a, u.i0, u.rows, pc, kc, apack);
+      if (jc == 0 || !one_k_block) pack_a(o.a, o.lda, o.trans_a, u.i0, u.rows, pc, kc, apack);
       const bool last = jc + kNC >= o.n && pc + kKC >= o.k;
       if (last) next = units.claim();
-      // The block packed after this one: the next k block, the first of the next columns, or
-      // the next unit's first.
+      // The block packed after this one: the next k block, the first of the next columns
+      // (unless it is this one), or the next unit's first.
       BlockPrefetch ahead = pc + kKC < o.k ? prefetch_of(o, u.i0, u.rows, pc + kKC, u.rows, nc)
-                            : !last        ? prefetch_of(o, u.i0, u.rows, 0, u.rows, nc)
-                                           : prefetch_of(o, next.i0, next.rows, 0, u.rows, nc);
+                            : last         ? prefetch_of(o, next.i0, next.rows, 0, u.rows, nc)
+                            : one_k_block  ? BlockPrefetch{}
+                                           : prefetch_of(o, u.i0, u.rows, 0, u.rows, nc);
       multiply_block(o, apack, pb.block(jc, pc), u.i0, u.rows, jc, nc, kc, pc > 0, ahead);
     }
   }
