@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <autodiff/autodiff.hpp>
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 namespace {
@@ -112,6 +115,23 @@ TEST(Memory, EmptyCacheReturnsThisThreadsBlocks) {
   EXPECT_GE(ad::memory_stats().bytes_cached, size_t{1} << 18);
   ad::empty_cache();
   EXPECT_EQ(ad::memory_stats().bytes_cached, 0u);
+}
+
+// Big blocks start on a 2 MB boundary (offered to transparent huge pages), and all of each is
+// usable; small ones keep the 64-byte alignment.
+TEST(Memory, BigBlocksStartOnHugePageBoundaries) {
+  if (const char* v = std::getenv("TAPEGRAD_HUGE_PAGES"); v && std::string(v) == "0")
+    GTEST_SKIP() << "TAPEGRAD_HUGE_PAGES=0";
+  for (const size_t bytes : {size_t{4} << 20, (size_t{5} << 20) + 3, size_t{64} << 20}) {
+    auto* p = static_cast<unsigned char*>(ad::detail::allocate(bytes));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % (size_t{2} << 20), 0u) << bytes << " bytes";
+    std::fill(p, p + bytes, static_cast<unsigned char>(bytes));
+    EXPECT_EQ(p[bytes - 1], static_cast<unsigned char>(bytes));
+    ad::detail::deallocate(p, bytes);
+  }
+  void* small = ad::detail::allocate(1000);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small) % 64, 0u);
+  ad::detail::deallocate(small, 1000);
 }
 
 }  // namespace
