@@ -144,17 +144,14 @@ bool huge_pages_wanted() {
 }
 
 void* system_alloc(size_t rounded) {
-  if (rounded >= kHugeFrom && huge_pages_wanted()) {
-    const size_t length = (rounded + kHugePage - 1) / kHugePage * kHugePage;
-    void* p = std::aligned_alloc(kHugePage, length);
-    if (!p) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(p, length, MADV_HUGEPAGE);  // advice only: without THP the block is simply 4 KB pages
-#endif
-    return p;
-  }
-  void* p = std::aligned_alloc(kAlign, rounded);
+  const bool huge = rounded >= kHugeFrom && huge_pages_wanted();
+  const size_t align = huge ? kHugePage : kAlign;
+  const size_t length = (rounded + align - 1) / align * align;  // aligned_alloc wants a multiple
+  void* p = std::aligned_alloc(align, length);
   if (!p) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (huge) madvise(p, length, MADV_HUGEPAGE);  // advice only: without THP the block is simply 4 KB pages
+#endif
   return p;
 }
 
