@@ -7,7 +7,9 @@
 #include <cmath>
 #include <string>
 
-#include "autodiff/function.hpp"
+#include "autodiff/detail/access.hpp"
+#include "autodiff/detail/anomaly_hooks.hpp"
+#include "autodiff/detail/node.hpp"
 
 namespace ad {
 namespace detail {
@@ -92,7 +94,7 @@ std::string describe_inputs(const Tensor* const* inputs, size_t n, bool& any_bad
       continue;
     }
     out += fmt::format("{} {}, {}", in.shape().str(), dtype_name(in.dtype()),
-                       origin(in.impl()->grad_fn.get(), in.requires_grad()));
+                       origin(detail::impl_of(in)->grad_fn.get(), in.requires_grad()));
     const BadValue b = first_nonfinite(in);
     if (b.index < 0) continue;
     out += fmt::format(" — already holds {}", describe(b, in.shape()));

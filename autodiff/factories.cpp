@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "autodiff/detail/access.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/tensor.hpp"
@@ -24,6 +25,19 @@ void check_shape(const char* op, const Shape& shape, DType dtype) {
   }
 }
 
+// int64 values must be whole numbers an int64 holds exactly (|v| < 2⁶³; doubles are exact to 2⁵³).
+void check_whole(const char* op, const std::vector<double>& values) {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!(values[i] == std::floor(values[i]) && std::fabs(values[i]) < 0x1p63))
+      throw ValueError(fmt::format("{}: value {} (position {}) is not a whole number, so it cannot be int64", op,
+                                   values[i], i));
+}
+
+void check_random_dtype(const char* op, DType dtype) {
+  if (!is_floating(dtype))
+    throw DTypeError(fmt::format("{}: draws are float32 or float64, not {}", op, dtype_name(dtype)));
+}
+
 // An uninitialized tensor; `op` names the caller in errors.
 Tensor make(const char* op, const Shape& shape, DType dtype) {
   check_shape(op, shape, dtype);
@@ -31,7 +45,7 @@ Tensor make(const char* op, const Shape& shape, DType dtype) {
   impl->dtype = dtype;
   impl->shape = shape;
   impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
-  return Tensor(std::move(impl));
+  return detail::wrap(std::move(impl));
 }
 
 // Each thread draws from its own generator, so threads training separate models stay
@@ -65,8 +79,9 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype
   if (static_cast<int64_t>(values.size()) != shape.numel())
     throw ShapeError(fmt::format("tensor: {} values cannot fill shape {} ({} elements)", values.size(), shape.str(),
                                  shape.numel()));
+  if (dtype == DType::i64) check_whole("tensor", values);
   Tensor t = empty(shape, dtype);
-  kernels::dispatch(dtype, [&](auto tag) {
+  kernels::dispatch_all(dtype, [&](auto tag) {
     auto* p = static_cast<decltype(tag)*>(t.raw_data());
     for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<decltype(tag)>(values[i]);
   });
@@ -77,6 +92,7 @@ void manual_seed(uint64_t seed) { generator().seed(seed); }
 uint64_t random_u64() { return generator()(); }
 
 Tensor rand(const Shape& shape, DType dtype) {
+  check_random_dtype("rand", dtype);
   Tensor t = make("rand", shape, dtype);
   kernels::dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -91,6 +107,7 @@ Tensor rand(const Shape& shape, DType dtype) {
 
 // Box–Muller: two uniforms give two independent standard normals.
 Tensor randn(const Shape& shape, DType dtype) {
+  check_random_dtype("randn", dtype);
   Tensor t = make("randn", shape, dtype);
   kernels::dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <ostream>
 
-#include "autodiff/allocator.hpp"
+#include "autodiff/detail/access.hpp"
+#include "autodiff/detail/allocate.hpp"
+#include "autodiff/detail/node.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/dispatch.hpp"
@@ -47,7 +49,14 @@ void release_last(TensorImpl* t) { delete t; }
 
 }  // namespace detail
 
-const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
+const char* dtype_name(DType d) {
+  switch (d) {
+    case DType::f32: return "float32";
+    case DType::f64: return "float64";
+    case DType::i64: return "int64";
+  }
+  return "?";
+}
 
 void Shape::push_back(int64_t d) {
   if (rank_ == kMaxRank) throw ShapeError(fmt::format("shape: at most {} dims are supported", kMaxRank));
@@ -76,12 +85,12 @@ int64_t Tensor::size(int64_t d) const {
 double Tensor::item() const {
   if (numel() != 1)
     throw ShapeError(fmt::format("item: the tensor is {} with {} elements; item() needs exactly one", shape().str(), numel()));
-  return kernels::dispatch(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(raw_data())); });
+  return kernels::dispatch_all(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(raw_data())); });
 }
 
 std::vector<double> Tensor::to_vector() const {
   std::vector<double> v(static_cast<size_t>(numel()));
-  kernels::dispatch(dtype(), [&](auto tag) {
+  kernels::dispatch_all(dtype(), [&](auto tag) {
     const auto* p = static_cast<const decltype(tag)*>(raw_data());
     for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(p[i]);
   });
@@ -92,7 +101,8 @@ Tensor Tensor::to(DType target) const {
   if (dtype() == target) return *this;
   Tensor out = empty(shape(), target);
   kernels::convert(detail::read(*this), detail::write(out));
-  if (!detail::should_record({this})) return out;
+  // Only floating tensors carry gradients: a conversion to or from int64 is not recorded.
+  if (!is_floating(target) || !detail::should_record({this})) return out;
   const DType source = dtype();
   return record_op("to", "dX = dY converted back to X's dtype", {*this}, out,
                    [source](BackwardContext& c) { c.add(0, c.grad().to(source)); });
@@ -137,6 +147,10 @@ Tensor Tensor::detach() const {
 Tensor Tensor::T() const { return transpose(*this); }
 
 Tensor& Tensor::requires_grad_(bool enable) {
+  if (enable && !is_floating(dtype()))
+    throw DTypeError(fmt::format("requires_grad_: the tensor {} is {}; only float32 and float64 tensors have "
+                                 "gradients",
+                                 shape().str(), dtype_name(dtype())));
   if (!is_leaf() && !enable)
     throw UsageError(fmt::format("requires_grad_: '{}' output {} is not a leaf; use detach() instead", op_name(), shape().str()));
   impl()->requires_grad = enable;
@@ -151,7 +165,7 @@ void Tensor::set_grad(const Tensor& g) {
   if (g.defined() && g.dtype() != dtype())
     throw DTypeError(fmt::format("set_grad: the gradient is {} but the tensor is {}", dtype_name(g.dtype()),
                                  dtype_name(dtype())));
-  impl()->grad = g.defined() ? g.ref() : detail::Ref<detail::TensorImpl>();
+  impl()->grad = g.defined() ? detail::ref_of(g) : detail::Ref<detail::TensorImpl>();
 }
 
 void Tensor::zero_grad() { impl()->grad.reset(); }
@@ -161,7 +175,7 @@ const char* Tensor::op_name() const { return impl()->grad_fn ? impl()->grad_fn->
 namespace {
 template <class T>
 void check_data_type(const Tensor& t) {
-  constexpr DType want = std::is_same_v<T, float> ? DType::f32 : DType::f64;
+  constexpr DType want = std::is_same_v<T, float> ? DType::f32 : std::is_same_v<T, double> ? DType::f64 : DType::i64;
   if (t.dtype() != want)
     throw DTypeError(fmt::format("data<{}>: the tensor is {}", dtype_name(want), dtype_name(t.dtype())));
 }
@@ -187,11 +201,31 @@ const double* Tensor::data<double>() const {
   check_data_type<double>(*this);
   return static_cast<const double*>(raw_data());
 }
+template <>
+int64_t* Tensor::data<int64_t>() {
+  check_data_type<int64_t>(*this);
+  return static_cast<int64_t*>(raw_data());
+}
+template <>
+const int64_t* Tensor::data<int64_t>() const {
+  check_data_type<int64_t>(*this);
+  return static_cast<const int64_t*>(raw_data());
+}
 
 namespace {
 // Nested brackets, one level per dim, as NumPy and PyTorch print; a dim longer than 6 shows
 // its first and last 3 entries around "…". Recursion depth is the rank (at most 8).
 constexpr size_t kIndent = 7;  // rows line up under the first one, after "Tensor("
+
+// Element i as printed: 6 significant digits, integers in full.
+std::string format_value(const Tensor& t, int64_t i) {
+  return kernels::dispatch_all(t.dtype(), [&](auto tag) {
+    const auto v = static_cast<const decltype(tag)*>(t.raw_data())[i];
+    if constexpr (std::is_integral_v<decltype(tag)>) return fmt::format("{}", v);
+    else return fmt::format("{:.6g}", v);
+  });
+}
+
 void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
   const Shape& s = t.shape();
   const int64_t n = s[d];
@@ -204,9 +238,7 @@ void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
       i = n - 3;
     }
     if (d + 1 == s.size())
-      out += kernels::dispatch(t.dtype(), [&](auto tag) {
-        return fmt::format("{:.6g}", static_cast<const decltype(tag)*>(t.raw_data())[offset + i]);
-      });
+      out += format_value(t, offset + i);
     else
       print_values(out, t, d + 1, offset + i * stride);
     if (i + 1 < n) out += d + 1 == s.size() ? ", " : ",\n" + std::string(kIndent + d + 1, ' ');
@@ -219,7 +251,7 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "Tensor(undefined)";
   std::string values;
   if (t.dim() == 0)
-    values = fmt::format("{:.6g}", t.item());
+    values = format_value(t, 0);
   else
     print_values(values, t, 0, 0);
   os << "Tensor(" << values << ", shape=" << t.shape().str() << ", dtype=" << dtype_name(t.dtype());

@@ -17,7 +17,7 @@ void BM_tiny_add_fwd_bwd(benchmark::State& state) {
     ad::Tensor y = x + a;
     y.backward();
     x.zero_grad();
-    benchmark::DoNotOptimize(y.impl());
+    benchmark::DoNotOptimize(y.raw_data());
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -63,7 +63,7 @@ void BM_scalar_expression(benchmark::State& state) {
     ad::Tensor g = f / 2.0;                    // 24
     g = g + 10.0 / f;                          // 26
     g.backward();
-    benchmark::DoNotOptimize(a.grad().impl());
+    benchmark::DoNotOptimize(a.grad().raw_data());
     a.zero_grad();
     b.zero_grad();
   }

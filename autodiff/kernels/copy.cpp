@@ -15,7 +15,7 @@ size_t element_size(DType d) { return dtype_size(d); }
 
 void transpose(In x, Out out) {
   const int64_t r = x.shape[0], c = x.shape[1];
-  dispatch(x.dtype, [&](auto tag) {
+  dispatch_all(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* p = x.as<T>();
     T* o = out.as<T>();
@@ -28,7 +28,7 @@ void transpose(In x, Out out) {
 }
 
 void broadcast(In x, Out out) {
-  dispatch(x.dtype, [&](auto tag) {
+  dispatch_all(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* p = x.as<T>();
     T* o = out.as<T>();
@@ -89,9 +89,21 @@ void index_add(In x, int64_t dim, const int64_t* index, Out out) {
   });
 }
 
+void one_hot(In labels, int64_t dim, Out out) {
+  const DimSplit s = split_at(out.shape, dim);
+  const int64_t* label = labels.as<int64_t>();
+  dispatch(out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.as<T>();
+    std::fill(o, o + out.shape.numel(), T(0));
+    for (int64_t b = 0; b < s.outer; ++b)
+      for (int64_t i = 0; i < s.inner; ++i) o[(b * s.n + label[b * s.inner + i]) * s.inner + i] = T(1);
+  });
+}
+
 void convert(In x, Out out) {
-  dispatch(x.dtype, [&](auto from) {
-    dispatch(out.dtype, [&](auto to) {
+  dispatch_all(x.dtype, [&](auto from) {
+    dispatch_all(out.dtype, [&](auto to) {
       using S = decltype(from);
       using D = decltype(to);
       const S* src = x.as<S>();
@@ -102,7 +114,7 @@ void convert(In x, Out out) {
 }
 
 void fill(Out out, double value) {
-  dispatch(out.dtype, [&](auto tag) {
+  dispatch_all(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = out.as<T>();
     const T v = static_cast<T>(value);

@@ -1,6 +1,9 @@
 #include "autodiff/ops/elementwise.hpp"
 
+#include <cmath>
+
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/elementwise.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/buffers.hpp"
@@ -27,7 +30,7 @@ Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
 // f(x) elementwise into a new tensor.
 template <class F>
 Tensor unary(const char* op, const Tensor& x, F f) {
-  detail::check_defined(op, x);
+  detail::check_floating(op, x);
   Tensor out = empty(x.shape(), x.dtype());
   kernels::map1(read(x), write(out), f);
   return out;
@@ -140,13 +143,35 @@ Tensor scalar_div(double s, const Tensor& x) {
                    [x, s](BackwardContext& c) { c.add(0, c.grad() * (-s) / (x * x)); });
 }
 
+namespace {
+
+// f(a, b) elementwise for a comparison: any dtype, int64 included.
+template <class F>
+Tensor compare(const char* op, const Tensor& a, const Tensor& b, F f) {
+  detail::check_same_dtype(op, a, b);
+  Tensor out = empty(a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes(op, a.shape(), b.shape()), a.dtype());
+  kernels::map2_all(read(a), read(b), write(out), f);
+  return out;
+}
+
+// a against the scalar s by `cmp` (the tensor form). An int64 tensor meets a fractional or
+// huge s in float64, so the relation is the mathematical one, not one with s truncated.
+template <class Cmp>
+Tensor compare_scalar(const char* op, const Tensor& a, double s, Cmp cmp) {
+  detail::check_defined(op, a);
+  const bool exact = is_floating(a.dtype()) || (s == std::floor(s) && std::fabs(s) < 0x1p63);
+  if (!exact) return cmp(a.to(DType::f64), full({}, s, DType::f64)).to(DType::i64);
+  return cmp(a, full({}, s, a.dtype()));
+}
+
+}  // namespace
+
 #define AD_COMPARISON(name, expr)                                                                        \
   Tensor name(const Tensor& a, const Tensor& b) {                                                        \
-    return binary(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });                        \
+    return compare(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });                       \
   }                                                                                                      \
   Tensor name(const Tensor& a, double s) {                                                               \
-    detail::check_defined(#name, a);                                                                     \
-    return name(a, full({}, s, a.dtype()));                                                              \
+    return compare_scalar(#name, a, s, [](const Tensor& x, const Tensor& y) { return name(x, y); });     \
   }
 AD_COMPARISON(gt, x > y)
 AD_COMPARISON(lt, x < y)
@@ -215,26 +240,31 @@ Tensor& Tensor::div_(const Tensor& src) {
 }
 
 Tensor& Tensor::add_(double s) {
-  detail::check_defined("add_", *this);
+  detail::check_floating("add_", *this);
   detail::check_in_place("add_", *this);
   kernels::map1(read(*this), write(*this), [s](auto v) { return v + static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::mul_(double s) {
-  detail::check_defined("mul_", *this);
+  detail::check_floating("mul_", *this);
   detail::check_in_place("mul_", *this);
   kernels::map1(read(*this), write(*this), [s](auto v) { return v * static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::div_(double s) {
-  detail::check_defined("div_", *this);
+  detail::check_floating("div_", *this);
   detail::check_in_place("div_", *this);
   kernels::map1(read(*this), write(*this), [s](auto v) { return v / static_cast<decltype(v)>(s); });
   return *this;
 }
 
-Tensor& Tensor::zero_() { return fill_(0.0); }
+Tensor& Tensor::zero_() {
+  detail::check_defined("zero_", *this);
+  detail::check_in_place("zero_", *this);
+  kernels::fill(write(*this), 0.0);
+  return *this;
+}
 
 }  // namespace ad

@@ -44,7 +44,7 @@ Tensor fusable_activation(const Tensor& z, Activation g) {
   const char* name = activation_name(g);
   const char* rule = "";
   kernels::visit_fusable(g, [&](auto fn) { rule = decltype(fn)::kRule; });
-  detail::check_defined(name, z);
+  detail::check_floating(name, z);
   Tensor a = empty(z.shape(), z.dtype());
   kernels::activate(read(z), g, write(a));
   if (!should_record({&z})) return a;
@@ -56,7 +56,7 @@ Tensor fusable_activation(const Tensor& z, Activation g) {
 
 Tensor activate(const Tensor& z, Activation g, double slope) {
   switch (g) {
-    case Activation::Identity: detail::check_defined("identity", z); return z;
+    case Activation::Identity: detail::check_floating("identity", z); return z;
     case Activation::LeakyReLU: return leaky_relu(z, slope);
     case Activation::Softmax: return softmax(z, 0);
     default: return fusable_activation(z, g);

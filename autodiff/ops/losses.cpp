@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/elementwise.hpp"
 #include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/ops.hpp"
@@ -26,6 +27,29 @@ Tensor sum_pairs(const Tensor& z, const Tensor& y, double scale, F f) {
   return scalar(kernels::sum2(read(z), read(y), f) * scale, z.dtype());
 }
 
+// How far probabilities are kept from 0 and 1 before a log: log ε stays finite, and 1 − ε is
+// still below 1 in the dtype.
+double probability_epsilon(DType d) { return d == DType::f32 ? 1e-7 : 1e-12; }
+
+// The one-hot targets, shaped and typed like the logits, of int64 class labels: one per lane
+// along dim d, shaped like the logits without d (or with d of size 1).
+Tensor one_hot_targets(const Tensor& logits, const Tensor& labels, int64_t d) {
+  const char* op = "cross_entropy";
+  const Shape kept = detail::keepdim_shape(logits.shape(), d);
+  if (!(labels.shape() == kept) && !(labels.shape() == detail::dropdim_shape(logits.shape(), d)))
+    throw ShapeError(fmt::format("{}: the labels are {} but the logits {} need one per lane along dim {}: {} or {}",
+                                 op, labels.shape().str(), logits.shape().str(), d,
+                                 detail::dropdim_shape(logits.shape(), d).str(), kept.str()));
+  const int64_t classes = logits.size(d);
+  const int64_t* p = labels.data<int64_t>();
+  for (int64_t i = 0; i < labels.numel(); ++i)
+    if (p[i] < 0 || p[i] >= classes)
+      throw ValueError(fmt::format("{}: label {} (position {}) is outside [0, {})", op, p[i], i, classes));
+  Tensor targets = empty(logits.shape(), logits.dtype());
+  kernels::one_hot(read(labels), d, write(targets));
+  return targets;
+}
+
 }  // namespace
 
 // J = −(1/m) Σ Y ⊙ log_softmax(Z). Its gradient is (softmax(Z) ⊙ Σ_dim Y − Y)/m, which is the
@@ -33,6 +57,11 @@ Tensor sum_pairs(const Tensor& z, const Tensor& y, double scale, F f) {
 // general form keeps gradcheck honest for any Y. Both are written with differentiable ops, so
 // create_graph works through the loss too.
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_t dim) {
+  if (targets.defined() && targets.dtype() == DType::i64) {
+    detail::check_floating("softmax_cross_entropy", logits);
+    const int64_t d = detail::normalize_dim("softmax_cross_entropy", logits, dim);
+    return softmax_cross_entropy(logits, one_hot_targets(logits, targets, d), d);
+  }
   check_pair("softmax_cross_entropy", "logits", logits, targets);
   const int64_t d = detail::normalize_dim("softmax_cross_entropy", logits, dim);
   const int64_t classes = logits.size(d);
@@ -75,7 +104,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 // so the result can be differentiated again.
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   check_pair("binary_cross_entropy", "probabilities", probs, targets);
-  const double eps = probs.dtype() == DType::f32 ? 1e-7 : 1e-12, n = static_cast<double>(probs.numel());
+  const double eps = probability_epsilon(probs.dtype()), n = static_cast<double>(probs.numel());
   Tensor out = sum_pairs(probs, targets, -1.0 / n, [eps](auto a, auto y) {
     using T = decltype(a);
     const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
@@ -106,6 +135,26 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
                        c.add(1, (log(1.0 - a) - log(a)) * g);
                      }
                    });
+}
+
+// Composites of recorded ops (clamp, log, mul, sum): −Σ Y ⊙ log max(A, ε) over the m lanes.
+Tensor categorical_cross_entropy(const Tensor& probs, const Tensor& targets, int64_t dim) {
+  if (targets.defined() && targets.dtype() == DType::i64) {
+    detail::check_floating("categorical_cross_entropy", probs);
+    const int64_t d = detail::normalize_dim("categorical_cross_entropy", probs, dim);
+    return categorical_cross_entropy(probs, one_hot_targets(probs, targets, d), d);
+  }
+  check_pair("categorical_cross_entropy", "probabilities", probs, targets);
+  const int64_t d = detail::normalize_dim("categorical_cross_entropy", probs, dim);
+  const double m = static_cast<double>(probs.numel() / probs.size(d));
+  Tensor a = clamp(probs, probability_epsilon(probs.dtype()), 1.0);
+  return -sum(targets * log(a)) / m;
+}
+
+Tensor mse_loss(const Tensor& predictions, const Tensor& targets) {
+  check_pair("mse_loss", "predictions", predictions, targets);
+  Tensor d = predictions - targets;
+  return mean(d * d);
 }
 
 }  // namespace ad

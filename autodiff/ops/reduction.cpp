@@ -39,7 +39,7 @@ Tensor argmax_mask(const Tensor& x, int64_t d) {
 }  // namespace
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
-  detail::check_defined("sum_to", x);
+  detail::check_floating("sum_to", x);
   if (x.shape() == shape) return x;
   // shape must broadcast to x's shape: right-aligned, each dim equal or 1
   if (!(detail::broadcast_shapes("sum_to", shape, x.shape()) == x.shape()))
@@ -51,7 +51,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 }
 
 Tensor sum(const Tensor& x) {
-  detail::check_defined("sum", x);
+  detail::check_floating("sum", x);
   Tensor out = sum_down(x, Shape{});
   if (!should_record({&x})) return out;
   return record_op("sum", "dX = dY broadcast to X's shape", {x}, out,
@@ -59,7 +59,7 @@ Tensor sum(const Tensor& x) {
 }
 
 Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
-  detail::check_defined("sum", x);
+  detail::check_floating("sum", x);
   const int64_t d = normalize_dim("sum", x, dim);
   const Shape kept = detail::keepdim_shape(x.shape(), d);
   Tensor out = drop_dim_unless(keepdim, sum_down(x, kept), x.shape(), d);
@@ -70,7 +70,7 @@ Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
 }
 
 Tensor mean(const Tensor& x) {
-  detail::check_defined("mean", x);
+  detail::check_floating("mean", x);
   if (x.numel() == 0) throw ShapeError(fmt::format("mean: the tensor {} is empty", x.shape().str()));
   const double inv_n = 1.0 / static_cast<double>(x.numel());
   Tensor out = sum_down(x, Shape{});
@@ -82,7 +82,7 @@ Tensor mean(const Tensor& x) {
 }
 
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
-  detail::check_defined("mean", x);
+  detail::check_floating("mean", x);
   const int64_t d = normalize_dim("mean", x, dim);
   const int64_t n = x.shape()[static_cast<size_t>(d)];
   if (n == 0) throw ShapeError(fmt::format("mean: dim {} of {} is empty", dim, x.shape().str()));
@@ -99,7 +99,7 @@ Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
 }
 
 Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
-  detail::check_defined("max", x);
+  detail::check_floating("max", x);
   const int64_t d = normalize_dim("max", x, dim);
   detail::check_nonempty_dim("max", x, d);
   const Shape kept = detail::keepdim_shape(x.shape(), d);
@@ -118,13 +118,13 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_defined("argmax", x);
   const int64_t d = normalize_dim("argmax", x, dim);
   detail::check_nonempty_dim("argmax", x, d);
-  Tensor index = empty(detail::keepdim_shape(x.shape(), d), x.dtype());
+  Tensor index = empty(detail::keepdim_shape(x.shape(), d), DType::i64);
   kernels::argmax(read(x), d, write(index));
   return drop_dim_unless(keepdim, index, x.shape(), d);
 }
 
 Tensor softmax(const Tensor& x, int64_t dim) {
-  detail::check_defined("softmax", x);
+  detail::check_floating("softmax", x);
   const int64_t d = normalize_dim("softmax", x, dim);
   Tensor y = empty(x.shape(), x.dtype());
   kernels::softmax(read(x), d, false, write(y));
@@ -137,7 +137,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
-  detail::check_defined("log_softmax", x);
+  detail::check_floating("log_softmax", x);
   const int64_t d = normalize_dim("log_softmax", x, dim);
   Tensor y = empty(x.shape(), x.dtype());
   kernels::softmax(read(x), d, true, write(y));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "autodiff/detail/access.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/ops.hpp"
@@ -79,7 +80,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     throw ShapeError(fmt::format("reshape: {} ({} elements) to {} ({} elements)", x.shape().str(), x.numel(),
                                  shape.str(), target.numel()));
   Tensor out = x.detach();
-  out.impl()->shape = target;
+  detail::impl_of(out)->shape = target;
   if (!should_record({&x})) return out;
   return record_op("reshape", "dX = reshape(dY, X's shape)", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, reshape(c.grad(), xs)); });
@@ -162,6 +163,18 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
   if (!should_record({&x})) return out;
   return record_op("index_select", "dX = dY scattered back to the indexed entries, repeats summed", {x}, out,
                    [d, n, idx = std::move(idx)](BackwardContext& c) { c.add(0, index_scatter(c.grad(), d, idx, n)); });
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  detail::check_defined("index_select", index);
+  if (index.dtype() != DType::i64)
+    throw DTypeError(fmt::format("index_select: the index {} is {}; indices are int64 (made with DType::i64, or "
+                                 "argmax's result)",
+                                 index.shape().str(), dtype_name(index.dtype())));
+  if (index.dim() != 1)
+    throw ShapeError(fmt::format("index_select: the index is {}; it must be 1-D", index.shape().str()));
+  const int64_t* p = index.data<int64_t>();
+  return index_select(x, dim, std::vector<int64_t>(p, p + index.numel()));
 }
 
 }  // namespace ad

@@ -23,7 +23,7 @@ namespace {
 // activations).
 template <class F>
 Tensor map(const char* op, const Tensor& x, F f) {
-  detail::check_defined(op, x);
+  detail::check_floating(op, x);
   Tensor out = empty(x.shape(), x.dtype());
   kernels::map1(read(x), write(out), f);
   return out;
@@ -95,7 +95,7 @@ Tensor softplus(const Tensor& x) {
 }
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
-  detail::check_defined("clamp", x);
+  detail::check_floating("clamp", x);
   if (!(lo <= hi))
     throw ValueError(fmt::format("clamp: the bounds of {} are lo = {} > hi = {}; need lo ≤ hi", x.shape().str(), lo, hi));
   Tensor y = map("clamp", x, [lo, hi](auto v) {

@@ -16,15 +16,8 @@ namespace {
 using ad::Activation;
 using ad::Tensor;
 
-Tensor unfused(const Tensor& z, Activation act) {
-  switch (act) {
-    case Activation::Sigmoid: return ad::sigmoid(z);
-    case Activation::ReLU: return ad::relu(z);
-    case Activation::Tanh: return ad::tanh(z);
-    case Activation::Identity: return z;
-  }
-  return {};
-}
+// g(Z) by the activation's own op (sigmoid, relu, tanh), or Z itself.
+Tensor unfused(const Tensor& z, Activation act) { return ad::activate(z, act); }
 
 void expect_bitwise(const Tensor& a, const Tensor& b, const char* what) {
   ASSERT_EQ(a.shape(), b.shape()) << what;

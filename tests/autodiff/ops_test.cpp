@@ -154,7 +154,7 @@ TEST_P(BothDtypes, ZeroSizeTensorsFlowThroughShapeOpsAndSoftmax) {
   Tensor joined = ad::concat({e, x, e}, 1);
   expect_values(joined, {1, 2, 3, 4});
   EXPECT_EQ(ad::softmax(e, 1).shape(), ad::Shape({2, 0}));
-  EXPECT_EQ(ad::index_select(x, 0, {}).shape(), ad::Shape({0, 2}));
+  EXPECT_EQ(ad::index_select(x, 0, std::vector<int64_t>{}).shape(), ad::Shape({0, 2}));
   EXPECT_EQ(ad::slice(x, 1, 2, 2).shape(), ad::Shape({2, 0}));
   ad::sum(joined * joined).backward();
   expect_values(x.grad(), {2, 4, 6, 8});

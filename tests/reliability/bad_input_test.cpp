@@ -356,7 +356,7 @@ std::vector<Row> nn_rows() {
          (void)nn::read_safetensors(f.safetensors(
              "huge_dim.safetensors", R"({"e":{"dtype":"F32","shape":[0,9223372036854775809],"data_offsets":[0,0]}})", ""));
        }},
-      {"load: unsupported dtype", Kind::Value, {"W1", "I32", "F32 and F64"},
+      {"load: unsupported dtype", Kind::Value, {"W1", "I32", "F32, F64 and I64"},
        [&f] {
          auto net = net_2_4_1();
          nn::load(net, f.safetensors("i32.safetensors", R"({"W1":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}})",
