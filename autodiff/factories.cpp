@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <random>
+#include <type_traits>
 
 #include "autodiff/detail/access.hpp"
 #include "autodiff/kernels/dispatch.hpp"
@@ -33,10 +34,6 @@ void check_whole(const char* op, const std::vector<double>& values) {
                                    values[i], i));
 }
 
-void check_random_dtype(const char* op, DType dtype) {
-  if (!is_floating(dtype))
-    throw DTypeError(fmt::format("{}: draws are float32 or float64, not {}", op, dtype_name(dtype)));
-}
 
 // An uninitialized tensor; `op` names the caller in errors.
 Tensor make(const char* op, const Shape& shape, DType dtype) {
@@ -57,6 +54,16 @@ std::mt19937_64& generator() {
 
 // A uniform double in [0, 1) from the top 53 bits of one draw.
 double uniform01() { return static_cast<double>(generator()() >> 11) * 0x1.0p-53; }
+
+// A new tensor of random draws: fill(p, n) writes its n elements of the floating dtype.
+template <class Fill>
+Tensor random_tensor(const char* op, const Shape& shape, DType dtype, Fill fill) {
+  if (!is_floating(dtype))
+    throw DTypeError(fmt::format("{}: draws are float32 or float64, not {}", op, dtype_name(dtype)));
+  Tensor t = make(op, shape, dtype);
+  kernels::dispatch(dtype, [&](auto tag) { fill(static_cast<decltype(tag)*>(t.raw_data()), t.numel()); });
+  return t;
+}
 
 }  // namespace
 
@@ -92,27 +99,19 @@ void manual_seed(uint64_t seed) { generator().seed(seed); }
 uint64_t random_u64() { return generator()(); }
 
 Tensor rand(const Shape& shape, DType dtype) {
-  check_random_dtype("rand", dtype);
-  Tensor t = make("rand", shape, dtype);
-  kernels::dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    auto* p = static_cast<T*>(t.raw_data());
-    for (int64_t i = 0; i < t.numel(); ++i) {
+  return random_tensor("rand", shape, dtype, [](auto* p, int64_t n) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    for (int64_t i = 0; i < n; ++i) {
       T v = static_cast<T>(uniform01());
       p[i] = v < T(1) ? v : std::nextafter(T(1), T(0));  // rounding to float must not reach 1
     }
   });
-  return t;
 }
 
 // Box–Muller: two uniforms give two independent standard normals.
 Tensor randn(const Shape& shape, DType dtype) {
-  check_random_dtype("randn", dtype);
-  Tensor t = make("randn", shape, dtype);
-  kernels::dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    auto* p = static_cast<T*>(t.raw_data());
-    const int64_t n = t.numel();
+  return random_tensor("randn", shape, dtype, [](auto* p, int64_t n) {
+    using T = std::remove_pointer_t<decltype(p)>;
     for (int64_t i = 0; i < n; i += 2) {
       const double u1 = 1.0 - uniform01(), u2 = uniform01();
       const double r = std::sqrt(-2.0 * std::log(u1)), a = 2.0 * M_PI * u2;
@@ -120,7 +119,6 @@ Tensor randn(const Shape& shape, DType dtype) {
       if (i + 1 < n) p[i + 1] = static_cast<T>(r * std::sin(a));
     }
   });
-  return t;
 }
 
 void set_num_threads(int n) {

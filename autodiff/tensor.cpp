@@ -14,8 +14,8 @@
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 
@@ -181,36 +181,22 @@ void check_data_type(const Tensor& t) {
 }
 }  // namespace
 
-template <>
-float* Tensor::data<float>() {
-  check_data_type<float>(*this);
-  return static_cast<float*>(raw_data());
+template <class T>
+T* Tensor::data() {
+  check_data_type<T>(*this);
+  return static_cast<T*>(raw_data());
 }
-template <>
-double* Tensor::data<double>() {
-  check_data_type<double>(*this);
-  return static_cast<double*>(raw_data());
+template <class T>
+const T* Tensor::data() const {
+  check_data_type<T>(*this);
+  return static_cast<const T*>(raw_data());
 }
-template <>
-const float* Tensor::data<float>() const {
-  check_data_type<float>(*this);
-  return static_cast<const float*>(raw_data());
-}
-template <>
-const double* Tensor::data<double>() const {
-  check_data_type<double>(*this);
-  return static_cast<const double*>(raw_data());
-}
-template <>
-int64_t* Tensor::data<int64_t>() {
-  check_data_type<int64_t>(*this);
-  return static_cast<int64_t*>(raw_data());
-}
-template <>
-const int64_t* Tensor::data<int64_t>() const {
-  check_data_type<int64_t>(*this);
-  return static_cast<const int64_t*>(raw_data());
-}
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template int64_t* Tensor::data<int64_t>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+template const int64_t* Tensor::data<int64_t>() const;
 
 namespace {
 // Nested brackets, one level per dim, as NumPy and PyTorch print; a dim longer than 6 shows

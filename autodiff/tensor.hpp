@@ -135,17 +135,12 @@ uint64_t random_u64();
 void set_num_threads(int n);
 int get_num_threads();
 
-template <>
-float* Tensor::data<float>();
-template <>
-double* Tensor::data<double>();
-template <>
-const float* Tensor::data<float>() const;
-template <>
-const double* Tensor::data<double>() const;
-template <>
-int64_t* Tensor::data<int64_t>();
-template <>
-const int64_t* Tensor::data<int64_t>() const;
+// data<T>() exists for the three element types (defined in tensor.cpp).
+extern template float* Tensor::data<float>();
+extern template double* Tensor::data<double>();
+extern template int64_t* Tensor::data<int64_t>();
+extern template const float* Tensor::data<float>() const;
+extern template const double* Tensor::data<double>() const;
+extern template const int64_t* Tensor::data<int64_t>() const;
 
 }  // namespace ad

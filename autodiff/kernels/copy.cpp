@@ -9,7 +9,16 @@
 namespace ad::kernels {
 namespace {
 
-size_t element_size(DType d) { return dtype_size(d); }
+// `count` blocks of `block` elements, the i-th read at src + i·src_step and written at
+// dst + i·dst_step (all in elements).
+void copy_blocks(const void* src, int64_t src_step, void* dst, int64_t dst_step, int64_t count, int64_t block,
+                 DType dtype) {
+  const size_t elem = dtype_size(dtype);
+  const auto* s = static_cast<const char*>(src);
+  auto* d = static_cast<char*>(dst);
+  for (int64_t i = 0; i < count && block > 0; ++i)
+    std::memcpy(d + i * dst_step * elem, s + i * src_step * elem, static_cast<size_t>(block) * elem);
+}
 
 }  // namespace
 
@@ -40,31 +49,25 @@ void broadcast(In x, Out out) {
   });
 }
 
-// Each outer index holds one contiguous block of x.shape[dim]·inner elements.
+// Each outer index holds one contiguous block of x.shape[dim]·inner elements in x, and one at
+// offset·inner within its (n·inner) row of out; a slice is the reverse.
 void place(In x, int64_t dim, int64_t offset, Out out) {
   const DimSplit s = split_at(out.shape, dim);
-  const size_t elem = element_size(x.dtype);
   const int64_t block = x.shape[static_cast<size_t>(dim)] * s.inner;
-  const auto* src = static_cast<const char*>(x.data);
-  char* o = static_cast<char*>(out.data);
-  for (int64_t b = 0; b < s.outer && block > 0; ++b)
-    std::memcpy(o + (b * s.n * s.inner + offset * s.inner) * elem, src + b * block * elem,
-                static_cast<size_t>(block) * elem);
+  copy_blocks(x.data, block, out.as<char>() + offset * s.inner * dtype_size(x.dtype), s.n * s.inner, s.outer, block,
+              x.dtype);
 }
 
 void slice(In x, int64_t dim, int64_t start, Out out) {
   const DimSplit s = split_at(x.shape, dim);
-  const size_t elem = element_size(x.dtype);
   const int64_t block = out.shape[static_cast<size_t>(dim)] * s.inner;
-  const auto* src = static_cast<const char*>(x.data);
-  char* o = static_cast<char*>(out.data);
-  for (int64_t b = 0; b < s.outer && block > 0; ++b)
-    std::memcpy(o + b * block * elem, src + (b * s.n + start) * s.inner * elem, static_cast<size_t>(block) * elem);
+  copy_blocks(x.as<char>() + start * s.inner * dtype_size(x.dtype), s.n * s.inner, out.data, block, s.outer, block,
+              x.dtype);
 }
 
 void index_select(In x, int64_t dim, const int64_t* index, Out out) {
   const DimSplit s = split_at(x.shape, dim);
-  const size_t row = static_cast<size_t>(s.inner) * element_size(x.dtype);
+  const size_t row = static_cast<size_t>(s.inner) * dtype_size(x.dtype);
   const int64_t k = out.shape[static_cast<size_t>(dim)];
   const auto* src = static_cast<const char*>(x.data);
   char* o = static_cast<char*>(out.data);

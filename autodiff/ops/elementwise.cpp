@@ -4,42 +4,21 @@
 
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
-#include "autodiff/kernels/elementwise.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
-#include "autodiff/ops/fusion.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
+#include "autodiff/ops/detail/fusion.hpp"
 
 namespace ad {
 
 using detail::read;
 using detail::should_record;
 using detail::write;
+using detail::zip;
 
-namespace {
-
-// f(a, b) elementwise into a new tensor of the broadcast shape.
-template <class F>
-Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
-  detail::check_binary(op, a, b);
-  Tensor out = empty(a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes(op, a.shape(), b.shape()), a.dtype());
-  kernels::map2(read(a), read(b), write(out), f);
-  return out;
-}
-
-// f(x) elementwise into a new tensor.
-template <class F>
-Tensor unary(const char* op, const Tensor& x, F f) {
-  detail::check_floating(op, x);
-  Tensor out = empty(x.shape(), x.dtype());
-  kernels::map1(read(x), write(out), f);
-  return out;
-}
-
-}  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("add", a, b, [](auto x, auto y) { return x + y; });
+  Tensor out = zip("add", a, b, [](auto x, auto y) { return x + y; });
   if (!should_record({&a, &b})) return out;
   return record_op("add", "dA = dZ, dB = dZ", {a, b}, out, [](BackwardContext& c) {
     c.add(0, c.grad());
@@ -48,7 +27,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("sub", a, b, [](auto x, auto y) { return x - y; });
+  Tensor out = zip("sub", a, b, [](auto x, auto y) { return x - y; });
   if (!should_record({&a, &b})) return out;
   return record_op("sub", "dA = dZ, dB = −dZ", {a, b}, out, [](BackwardContext& c) {
     c.add(0, c.grad());
@@ -58,7 +37,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 // Each operand is kept only when the other one needs its gradient.
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("mul", a, b, [](auto x, auto y) { return x * y; });
+  Tensor out = zip("mul", a, b, [](auto x, auto y) { return x * y; });
   if (!should_record({&a, &b})) return out;
   return record_op("mul", "dA = dZ ⊙ B, dB = dZ ⊙ A", {a, b}, out,
                    [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor()](BackwardContext& c) {
@@ -69,7 +48,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 // dB = −dZ ⊙ A / B² = −dZ ⊙ Z / B: the rule keeps B and the output, never A.
 Tensor div(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("div", a, b, [](auto x, auto y) { return x / y; });
+  Tensor out = zip("div", a, b, [](auto x, auto y) { return x / y; });
   if (!should_record({&a, &b})) return out;
   return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [b](BackwardContext& c) {
     if (c.needs(0)) c.add(0, c.grad() / b);
@@ -83,11 +62,11 @@ namespace {
 // subgradient that keeps min(a, a) = a differentiable with gradient 1.
 template <class Pick, class Weight>
 Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, Pick pick, Weight weight) {
-  Tensor out = binary(name, a, b, pick);
+  Tensor out = zip(name, a, b, pick);
   if (!should_record({&a, &b})) return out;
   return record_op(name, "dA = dZ ⊙ [A selected], dB = dZ ⊙ [B selected] (ties: ½ each)", {a, b}, out,
                    [a = a.detach(), b = b.detach(), name, weight](BackwardContext& c) {
-                     Tensor wa = binary(name, a, b, weight);
+                     Tensor wa = zip(name, a, b, weight);
                      if (c.needs(0)) c.add(0, c.grad() * wa);
                      if (c.needs(1)) c.add(1, c.grad() * (1.0 - wa));
                    });
@@ -126,7 +105,7 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
 }
 
 Tensor affine(const Tensor& x, double scale, double shift) {
-  Tensor out = unary("affine", x, [scale, shift](auto v) {
+  Tensor out = detail::map("affine", x, [scale, shift](auto v) {
     using T = decltype(v);
     return static_cast<T>(scale) * v + static_cast<T>(shift);
   });
@@ -137,22 +116,13 @@ Tensor affine(const Tensor& x, double scale, double shift) {
 }
 
 Tensor scalar_div(double s, const Tensor& x) {
-  Tensor out = unary("scalar_div", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
+  Tensor out = detail::map("scalar_div", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
   if (!should_record({&x})) return out;
   return record_op("scalar_div", "dX = −s·dY / X²", {x}, out,
                    [x, s](BackwardContext& c) { c.add(0, c.grad() * (-s) / (x * x)); });
 }
 
 namespace {
-
-// f(a, b) elementwise for a comparison: any dtype, int64 included.
-template <class F>
-Tensor compare(const char* op, const Tensor& a, const Tensor& b, F f) {
-  detail::check_same_dtype(op, a, b);
-  Tensor out = empty(a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes(op, a.shape(), b.shape()), a.dtype());
-  kernels::map2_all(read(a), read(b), write(out), f);
-  return out;
-}
 
 // a against the scalar s by `cmp` (the tensor form). An int64 tensor meets a fractional or
 // huge s in float64, so the relation is the mathematical one, not one with s truncated.
@@ -168,7 +138,7 @@ Tensor compare_scalar(const char* op, const Tensor& a, double s, Cmp cmp) {
 
 #define AD_COMPARISON(name, expr)                                                                        \
   Tensor name(const Tensor& a, const Tensor& b) {                                                        \
-    return compare(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });                       \
+    return zip<true>(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });                     \
   }                                                                                                      \
   Tensor name(const Tensor& a, double s) {                                                               \
     return compare_scalar(#name, a, s, [](const Tensor& x, const Tensor& y) { return name(x, y); });     \

@@ -5,9 +5,9 @@
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/activation.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
-#include "autodiff/ops/fusion.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
+#include "autodiff/ops/detail/fusion.hpp"
 
 namespace ad {
 

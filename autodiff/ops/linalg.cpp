@@ -6,7 +6,7 @@
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/gemm.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 namespace {

@@ -9,8 +9,8 @@
 #include "autodiff/kernels/elementwise.hpp"
 #include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 namespace {
@@ -33,8 +33,7 @@ double probability_epsilon(DType d) { return d == DType::f32 ? 1e-7 : 1e-12; }
 
 // The one-hot targets, shaped and typed like the logits, of int64 class labels: one per lane
 // along dim d, shaped like the logits without d (or with d of size 1).
-Tensor one_hot_targets(const Tensor& logits, const Tensor& labels, int64_t d) {
-  const char* op = "cross_entropy";
+Tensor one_hot_targets(const char* op, const Tensor& logits, const Tensor& labels, int64_t d) {
   const Shape kept = detail::keepdim_shape(logits.shape(), d);
   if (!(labels.shape() == kept) && !(labels.shape() == detail::dropdim_shape(logits.shape(), d)))
     throw ShapeError(fmt::format("{}: the labels are {} but the logits {} need one per lane along dim {}: {} or {}",
@@ -50,18 +49,21 @@ Tensor one_hot_targets(const Tensor& logits, const Tensor& labels, int64_t d) {
   return targets;
 }
 
+// The targets a class-dim loss computes with: int64 labels become their one-hot columns.
+Tensor dense_targets(const char* op, const Tensor& x, const Tensor& targets, int64_t dim) {
+  if (!targets.defined() || targets.dtype() != DType::i64) return targets;
+  detail::check_floating(op, x);
+  return one_hot_targets(op, x, targets, detail::normalize_dim(op, x, dim));
+}
+
 }  // namespace
 
 // J = −(1/m) Σ Y ⊙ log_softmax(Z). Its gradient is (softmax(Z) ⊙ Σ_dim Y − Y)/m, which is the
 // familiar (p − Y)/m whenever each target column sums to 1 (one-hot or smoothed labels); the
 // general form keeps gradcheck honest for any Y. Both are written with differentiable ops, so
 // create_graph works through the loss too.
-Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_t dim) {
-  if (targets.defined() && targets.dtype() == DType::i64) {
-    detail::check_floating("softmax_cross_entropy", logits);
-    const int64_t d = detail::normalize_dim("softmax_cross_entropy", logits, dim);
-    return softmax_cross_entropy(logits, one_hot_targets(logits, targets, d), d);
-  }
+Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels_or_targets, int64_t dim) {
+  const Tensor targets = dense_targets("softmax_cross_entropy", logits, labels_or_targets, dim);
   check_pair("softmax_cross_entropy", "logits", logits, targets);
   const int64_t d = detail::normalize_dim("softmax_cross_entropy", logits, dim);
   const int64_t classes = logits.size(d);
@@ -138,12 +140,8 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
 }
 
 // Composites of recorded ops (clamp, log, mul, sum): −Σ Y ⊙ log max(A, ε) over the m lanes.
-Tensor categorical_cross_entropy(const Tensor& probs, const Tensor& targets, int64_t dim) {
-  if (targets.defined() && targets.dtype() == DType::i64) {
-    detail::check_floating("categorical_cross_entropy", probs);
-    const int64_t d = detail::normalize_dim("categorical_cross_entropy", probs, dim);
-    return categorical_cross_entropy(probs, one_hot_targets(probs, targets, d), d);
-  }
+Tensor categorical_cross_entropy(const Tensor& probs, const Tensor& labels_or_targets, int64_t dim) {
+  const Tensor targets = dense_targets("categorical_cross_entropy", probs, labels_or_targets, dim);
   check_pair("categorical_cross_entropy", "probabilities", probs, targets);
   const int64_t d = detail::normalize_dim("categorical_cross_entropy", probs, dim);
   const double m = static_cast<double>(probs.numel() / probs.size(d));

@@ -5,8 +5,8 @@
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/reduce.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 
@@ -34,6 +34,15 @@ Tensor argmax_mask(const Tensor& x, int64_t d) {
   Tensor mask = empty(x.shape(), x.dtype());
   kernels::argmax_mask(read(x), d, write(mask));
   return mask;
+}
+
+// softmax (or log softmax) of x along dim, not recorded; the normalized dim goes to `d`.
+Tensor softmax_values(const char* op, const Tensor& x, int64_t dim, bool log_form, int64_t& d) {
+  detail::check_floating(op, x);
+  d = normalize_dim(op, x, dim);
+  Tensor y = empty(x.shape(), x.dtype());
+  kernels::softmax(read(x), d, log_form, write(y));
+  return y;
 }
 
 }  // namespace
@@ -124,10 +133,8 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
 }
 
 Tensor softmax(const Tensor& x, int64_t dim) {
-  detail::check_floating("softmax", x);
-  const int64_t d = normalize_dim("softmax", x, dim);
-  Tensor y = empty(x.shape(), x.dtype());
-  kernels::softmax(read(x), d, false, write(y));
+  int64_t d = 0;
+  Tensor y = softmax_values("softmax", x, dim, false, d);
   if (!should_record({&x})) return y;
   // The Jacobian diag(y) − y yᵀ applied to dY, lane by lane.
   return record_op("softmax", "dX = Y ⊙ (dY − Σ_dim dY ⊙ Y)", {x}, y, [d](BackwardContext& c) {
@@ -137,10 +144,8 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
-  detail::check_floating("log_softmax", x);
-  const int64_t d = normalize_dim("log_softmax", x, dim);
-  Tensor y = empty(x.shape(), x.dtype());
-  kernels::softmax(read(x), d, true, write(y));
+  int64_t d = 0;
+  Tensor y = softmax_values("log_softmax", x, dim, true, d);
   if (!should_record({&x})) return y;
   // softmax(X) = e^Y, read from the saved output rather than recomputed from X.
   return record_op("log_softmax", "dX = dY − softmax(X) ⊙ Σ_dim dY", {x}, y, [d](BackwardContext& c) {

@@ -6,8 +6,8 @@
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 namespace {

@@ -5,31 +5,17 @@
 #include <cmath>
 
 #include "autodiff/function.hpp"
-#include "autodiff/kernels/elementwise.hpp"
 #include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 
-using detail::read;
 using detail::should_record;
-using detail::write;
 
-namespace {
+using detail::map;
 
-// f(x) elementwise into a new tensor (sigmoid, relu and tanh are in fused.cpp, with the other
-// activations).
-template <class F>
-Tensor map(const char* op, const Tensor& x, F f) {
-  detail::check_floating(op, x);
-  Tensor out = empty(x.shape(), x.dtype());
-  kernels::map1(read(x), write(out), f);
-  return out;
-}
-
-}  // namespace
 
 Tensor exp(const Tensor& x) {
   Tensor y = map("exp", x, [](auto v) { return kernels::vm::exp(v); });

@@ -6,7 +6,7 @@
 
 #include <autodiff/autodiff.hpp>
 
-#include "autodiff/ops/fusion.hpp"
+#include "autodiff/ops/detail/fusion.hpp"
 
 #include <cctype>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 #include <fmt/format.h>
 
