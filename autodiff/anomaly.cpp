@@ -7,9 +7,9 @@
 #include <cmath>
 #include <string>
 
-#include "autodiff/detail/access.hpp"
-#include "autodiff/detail/anomaly_hooks.hpp"
-#include "autodiff/detail/node.hpp"
+#include "autodiff/engine/access.hpp"
+#include "autodiff/engine/anomaly_hooks.hpp"
+#include "autodiff/engine/node.hpp"
 
 namespace ad {
 namespace detail {

@@ -5,7 +5,7 @@
 #include <random>
 #include <type_traits>
 
-#include "autodiff/detail/access.hpp"
+#include "autodiff/engine/access.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/tensor.hpp"

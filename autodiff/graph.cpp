@@ -10,8 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "autodiff/detail/access.hpp"
-#include "autodiff/detail/node.hpp"
+#include "autodiff/engine/access.hpp"
+#include "autodiff/engine/node.hpp"
 
 namespace ad {
 namespace {

@@ -7,15 +7,8 @@
 #include <cstring>
 #include <ostream>
 
-#include "autodiff/detail/access.hpp"
 #include "autodiff/detail/allocate.hpp"
-#include "autodiff/detail/node.hpp"
-#include "autodiff/function.hpp"
-#include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/dispatch.hpp"
-#include "autodiff/ops.hpp"
-#include "autodiff/ops/detail/buffers.hpp"
-#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 
@@ -40,12 +33,6 @@ void release_last(Storage* s) {
   s->~Storage();
   deallocate(s, bytes + 64);
 }
-
-TensorImpl::TensorImpl() = default;
-TensorImpl::~TensorImpl() = default;
-void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
-void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
-void release_last(TensorImpl* t) { delete t; }
 
 }  // namespace detail
 
@@ -97,45 +84,6 @@ std::vector<double> Tensor::to_vector() const {
   return v;
 }
 
-Tensor Tensor::to(DType target) const {
-  if (dtype() == target) return *this;
-  Tensor out = empty(shape(), target);
-  kernels::convert(detail::read(*this), detail::write(out));
-  // Only floating tensors carry gradients: a conversion to or from int64 is not recorded.
-  if (!is_floating(target) || !detail::should_record({this})) return out;
-  const DType source = dtype();
-  return record_op("to", "dX = dY converted back to X's dtype", {*this}, out,
-                   [source](BackwardContext& c) { c.add(0, c.grad().to(source)); });
-}
-
-Tensor Tensor::clone() const {
-  Tensor out = empty(shape(), dtype());
-  std::memcpy(out.raw_data(), raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
-  if (!detail::should_record({this})) return out;
-  return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
-}
-
-Tensor& Tensor::copy_(const Tensor& src) {
-  detail::check_defined("copy_", src);
-  if (dtype() != src.dtype())
-    throw DTypeError(fmt::format("copy_: source is {} but the destination is {}", dtype_name(src.dtype()), dtype_name(dtype())));
-  detail::check_in_place("copy_", *this);
-  if (src.shape() == shape()) {
-    if (src.raw_data() != raw_data())
-      std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
-    return *this;
-  }
-  detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
-  kernels::broadcast(detail::read(src), detail::write(*this));
-  return *this;
-}
-
-Tensor& Tensor::fill_(double value) {
-  detail::check_in_place("fill_", *this);
-  kernels::fill(detail::write(*this), value);
-  return *this;
-}
-
 Tensor Tensor::detach() const {
   auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = dtype();
@@ -143,8 +91,6 @@ Tensor Tensor::detach() const {
   impl->storage = impl_->storage;
   return Tensor(std::move(impl));
 }
-
-Tensor Tensor::T() const { return transpose(*this); }
 
 Tensor& Tensor::requires_grad_(bool enable) {
   if (enable && !is_floating(dtype()))
@@ -165,12 +111,10 @@ void Tensor::set_grad(const Tensor& g) {
   if (g.defined() && g.dtype() != dtype())
     throw DTypeError(fmt::format("set_grad: the gradient is {} but the tensor is {}", dtype_name(g.dtype()),
                                  dtype_name(dtype())));
-  impl()->grad = g.defined() ? detail::ref_of(g) : detail::Ref<detail::TensorImpl>();
+  impl()->grad = g.impl_;
 }
 
 void Tensor::zero_grad() { impl()->grad.reset(); }
-
-const char* Tensor::op_name() const { return impl()->grad_fn ? impl()->grad_fn->name : "leaf"; }
 
 namespace {
 template <class T>

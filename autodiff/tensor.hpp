@@ -98,6 +98,7 @@ class Tensor {
 
  private:
   friend struct detail::TensorAccess;
+  friend Tensor reshape(const Tensor& x, const Shape& shape);  // a view sharing the storage
   explicit Tensor(detail::Ref<detail::TensorImpl> impl) : impl_(std::move(impl)) {}
   detail::TensorImpl* impl() const {
     if (!impl_) throw_undefined();

@@ -1,6 +1,7 @@
 #include "autodiff/ops/elementwise.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
@@ -227,6 +228,26 @@ Tensor& Tensor::div_(double s) {
   detail::check_floating("div_", *this);
   detail::check_in_place("div_", *this);
   kernels::map1(read(*this), write(*this), [s](auto v) { return v / static_cast<decltype(v)>(s); });
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  detail::check_same_dtype("copy_", *this, src);
+  detail::check_in_place("copy_", *this);
+  if (src.shape() == shape()) {
+    if (src.raw_data() != raw_data())
+      std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+    return *this;
+  }
+  detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
+  kernels::broadcast(read(src), write(*this));
+  return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+  detail::check_defined("fill_", *this);
+  detail::check_in_place("fill_", *this);
+  kernels::fill(write(*this), value);
   return *this;
 }
 

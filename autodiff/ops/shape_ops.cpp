@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "autodiff/detail/access.hpp"
+#include <cstring>
+
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/ops.hpp"
@@ -80,7 +81,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     throw ShapeError(fmt::format("reshape: {} ({} elements) to {} ({} elements)", x.shape().str(), x.numel(),
                                  shape.str(), target.numel()));
   Tensor out = x.detach();
-  detail::impl_of(out)->shape = target;
+  out.impl()->shape = target;  // a view: the same storage in another shape
   if (!should_record({&x})) return out;
   return record_op("reshape", "dX = reshape(dY, X's shape)", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, reshape(c.grad(), xs)); });
@@ -175,6 +176,28 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     throw ShapeError(fmt::format("index_select: the index is {}; it must be 1-D", index.shape().str()));
   const int64_t* p = index.data<int64_t>();
   return index_select(x, dim, std::vector<int64_t>(p, p + index.numel()));
+}
+
+// ---- the copying members of Tensor -------------------------------------------------------------
+
+Tensor Tensor::T() const { return transpose(*this); }
+
+Tensor Tensor::to(DType target) const {
+  if (dtype() == target) return *this;
+  Tensor out = empty(shape(), target);
+  kernels::convert(read(*this), write(out));
+  // Only floating tensors carry gradients: a conversion to or from int64 is not recorded.
+  if (!is_floating(target) || !should_record({this})) return out;
+  const DType source = dtype();
+  return record_op("to", "dX = dY converted back to X's dtype", {*this}, out,
+                   [source](BackwardContext& c) { c.add(0, c.grad().to(source)); });
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype());
+  std::memcpy(out.raw_data(), raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+  if (!should_record({this})) return out;
+  return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
 }
 
 }  // namespace ad

@@ -3,7 +3,7 @@
 // the slots in reverse. A record leaves its slot when nothing references it any more, and the
 // slot array is compacted when more than half of it is empty, so memory stays flat in a loop of
 // forward passes that never call backward().
-#include "autodiff/detail/tape.hpp"
+#include "autodiff/engine/tape.hpp"
 
 #include <fmt/format.h>
 
@@ -103,6 +103,13 @@ void release_last(Node* n) {
   }
   g_draining = false;
 }
+
+// A tensor's state holds its record (grad_fn), so its lifetime is defined where the record's is.
+TensorImpl::TensorImpl() = default;
+TensorImpl::~TensorImpl() = default;
+void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
+void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
+void release_last(TensorImpl* t) { delete t; }
 
 // One block: the record, then the rule at its alignment.
 Node* Node::create(void* rule, const RuleOps& ops) {

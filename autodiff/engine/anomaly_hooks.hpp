@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cstddef>
 
-#include "autodiff/anomaly.hpp"
 #include "autodiff/tensor.hpp"
 
 namespace ad::detail {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "autodiff/detail/node.hpp"
+#include "autodiff/engine/node.hpp"
 
 namespace ad::detail {
 

@@ -11,9 +11,9 @@
 
 #include <span>
 
-#include "autodiff/detail/access.hpp"
-#include "autodiff/detail/anomaly_hooks.hpp"
-#include "autodiff/detail/tape.hpp"
+#include "autodiff/engine/access.hpp"
+#include "autodiff/engine/anomaly_hooks.hpp"
+#include "autodiff/engine/tape.hpp"
 #include "autodiff/ops.hpp"
 
 namespace ad {
@@ -294,6 +294,11 @@ void BackwardContext::add(size_t i, const Tensor& g) {
     throw ShapeError(fmt::format("{}: its backward rule gave input {} a gradient of shape {}, but the input is {}",
                                  node_->name, i, g.shape().str(), e.shape.str()));
   detail::deliver(e, sum_to(g, e.shape), *detail::g_run);
+}
+
+const char* Tensor::op_name() const {
+  const detail::TensorImpl* t = detail::impl_of(*this);
+  return t->grad_fn ? t->grad_fn->name : "leaf";
 }
 
 void Tensor::backward(const Tensor& seed, bool retain_graph) const {
