@@ -43,6 +43,23 @@ std::vector<Tensor> draw_inputs(const std::vector<In>& ins) {
 
 void seed_for(const std::string& name) { ad::manual_seed(std::hash<std::string>{}(name)); }
 
+enum class Which { all, plain };
+// Runs check(sample, inputs) on the row's samples (only the plain ones, the op itself, for
+// Which::plain), each under a trace naming it, with inputs drawn from a generator seeded by the
+// row and sample names: every run of a test sees the same numbers.
+void for_each_sample(const OpInfo& row, Which which,
+                     const std::function<void(const Sample&, const std::vector<Tensor>&)>& check) {
+  for (const Sample& s : row.samples) {
+    if (which == Which::plain && !is_plain(s)) continue;
+    SCOPED_TRACE("sample " + s.name);
+    seed_for(row.name + "_" + s.name);
+    check(s, draw_inputs(s.inputs));
+    EXPECT_EQ(ad::tape_size(), 0u) << "records left alive";
+  }
+}
+
+std::string row_name(const ::testing::TestParamInfo<RowCase>& info) { return info.param.row->name; }
+
 // |got − want| ≤ tol·(1 + |want|) entry by entry; the first bad entry is reported.
 void expect_close(const Tensor& got, const Tensor& want, double tol, const std::string& what) {
   ASSERT_EQ(got.shape(), want.shape()) << what;
@@ -107,25 +124,21 @@ class Gradcheck : public ::testing::TestWithParam<RowCase> {};
 
 TEST_P(Gradcheck, Float64) {
   const OpInfo& row = *GetParam().row;
-  for (const Sample& s : row.samples) {
-    seed_for(row.name + s.name);
-    const ad::GradcheckResult r = ad::gradcheck(callable(row, s), draw_inputs(s.inputs));
-    EXPECT_TRUE(r) << "sample " << s.name << ": " << r;
-    EXPECT_EQ(ad::tape_size(), 0u) << "sample " << s.name << " left records alive";
-  }
+  for_each_sample(row, Which::all, [&](const Sample& s, const std::vector<Tensor>& xs) {
+    const ad::GradcheckResult r = ad::gradcheck(callable(row, s), xs);
+    EXPECT_TRUE(r) << r;
+  });
 }
 INSTANTIATE_TEST_SUITE_P(OpTable, Gradcheck, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.differentiable; })),
-                         [](const auto& info) { return info.param.row->name; });
+                         row_name);
 
 class SecondOrder : public ::testing::TestWithParam<RowCase> {};
 
 // gradcheck of (inputs, v) ↦ vᵀ ∂f/∂inputs: the backward rules, recorded, are differentiated again.
 TEST_P(SecondOrder, Float64) {
   const OpInfo& row = *GetParam().row;
-  for (const Sample& s : row.samples) {
-    seed_for(row.name + s.name);
+  for_each_sample(row, Which::all, [&](const Sample& s, std::vector<Tensor> xs) {
     const Fn& f = callable(row, s);
-    std::vector<Tensor> xs = draw_inputs(s.inputs);
     ad::Shape out;
     {
       ad::NoGradGuard shape_only;
@@ -133,41 +146,42 @@ TEST_P(SecondOrder, Float64) {
     }
     xs.push_back(make_input(normal(out)));
     const ad::GradcheckResult r = ad::gradcheck(backward_as_function(f, s.inputs.size()), xs);
-    EXPECT_TRUE(r) << "sample " << s.name << ": " << r;
-    EXPECT_EQ(ad::tape_size(), 0u) << "sample " << s.name << " left records alive";
-  }
+    EXPECT_TRUE(r) << r;
+  });
 }
 INSTANTIATE_TEST_SUITE_P(OpTable, SecondOrder, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.second_order; })),
-                         [](const auto& info) { return info.param.row->name; });
+                         row_name);
 
 // ---- dtypes ------------------------------------------------------------------------------------
 
 class DTypes : public ::testing::TestWithParam<RowCase> {};
+
+// `xs` rounded to float32, as leaves in `dtype` (requiring grad where the sample's do).
+std::vector<Tensor> rounded(const std::vector<Tensor>& xs, const Sample& s, ad::DType dtype) {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    out.push_back(xs[i].detach().to(f32).to(dtype).clone().detach());
+    if (s.inputs[i].grad) out.back().requires_grad_();
+  }
+  return out;
+}
 
 // The same values in float32 and in float64 (inputs rounded to float32 first, so both see the
 // same numbers): outputs and gradients keep their inputs' dtype and agree to float32 precision.
 TEST_P(DTypes, Float32MatchesFloat64) {
   const OpInfo& row = *GetParam().row;
   constexpr double kTol = 1e-5;  // float32's ε is 6·10⁻⁸: a few roundings, with room to spare
-  for (const Sample& s : row.samples) {
-    SCOPED_TRACE("sample " + s.name);
-    seed_for(row.name + s.name);
-    std::vector<Tensor> x32, x64;
-    for (const In& in : s.inputs) {
-      const Tensor rounded = make_input(in).detach().to(f32);
-      x32.push_back(rounded.clone());
-      x64.push_back(rounded.to(f64));
-      if (in.grad) x32.back().requires_grad_(), x64.back().requires_grad_();
-    }
+  for_each_sample(row, Which::all, [&](const Sample& s, const std::vector<Tensor>& xs) {
+    const std::vector<Tensor> x32 = rounded(xs, s, f32), x64 = rounded(xs, s, f64);
     const Tensor y32 = callable(row, s)(x32), y64 = callable(row, s)(x64);
     EXPECT_EQ(y32.dtype(), f32);
     EXPECT_EQ(y64.dtype(), f64);
     expect_close(y32, y64, kTol, "output");
-    if (!row.differentiable) continue;
+    if (!row.differentiable) return;
     const Tensor seed = ad::randn(y64.shape()).to(f64);
     y32.backward(seed.to(f32));
     y64.backward(seed);
-    for (size_t i = 0; i < x32.size(); ++i) {
+    for (size_t i = 0; i < xs.size(); ++i) {
       if (!s.inputs[i].grad) continue;
       ASSERT_EQ(x32[i].grad().defined(), x64[i].grad().defined()) << "input " << i;
       if (!x64[i].grad().defined()) continue;
@@ -175,10 +189,9 @@ TEST_P(DTypes, Float32MatchesFloat64) {
       EXPECT_EQ(x64[i].grad().dtype(), f64) << "input " << i;
       expect_close(x32[i].grad(), x64[i].grad(), kTol, "gradient of input " + std::to_string(i));
     }
-  }
+  });
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, DTypes, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })),
-                         [](const auto& info) { return info.param.row->name; });
+INSTANTIATE_TEST_SUITE_P(OpTable, DTypes, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
 
 class MixedDTypes : public ::testing::TestWithParam<RowCase> {};
 
@@ -186,26 +199,23 @@ class MixedDTypes : public ::testing::TestWithParam<RowCase> {};
 // unless the input may have any dtype (a where mask).
 TEST_P(MixedDTypes, ThrowUnlessTheInputMayDiffer) {
   const OpInfo& row = *GetParam().row;
-  for (const Sample& s : row.samples) {
-    if (!is_plain(s)) continue;
-    seed_for(row.name + s.name);
-    for (size_t i = 0; i < s.inputs.size() && s.inputs.size() > 1; ++i) {
-      SCOPED_TRACE("sample " + s.name + ", input " + std::to_string(i) + " in float32");
-      std::vector<Tensor> xs = draw_inputs(s.inputs);
-      xs[i] = xs[i].detach().to(f32);
-      if (s.inputs[i].grad) xs[i].requires_grad_();
+  const auto is_dtype = [](const ad::Error& e) { return dynamic_cast<const ad::DTypeError*>(&e) != nullptr; };
+  for_each_sample(row, Which::plain, [&](const Sample& s, const std::vector<Tensor>& xs) {
+    for (size_t i = 0; i < xs.size() && xs.size() > 1; ++i) {
+      std::vector<Tensor> mixed = xs;
+      mixed[i] = xs[i].detach().to(f32);
       if (s.inputs[i].any_dtype) {
-        EXPECT_EQ(row.op(xs).dtype(), f64);
+        EXPECT_EQ(row.op(mixed).dtype(), f64) << "input " << i << " in float32";
         continue;
       }
-      const auto is_dtype = [](const ad::Error& e) { return dynamic_cast<const ad::DTypeError*>(&e) != nullptr; };
-      EXPECT_EQ(check_throws([&] { (void)row.op(xs); }, "DTypeError", is_dtype, {row.name, "float32", "float64"}), "");
+      EXPECT_EQ(check_throws([&] { (void)row.op(mixed); }, "DTypeError", is_dtype, {row.name, "float32", "float64"}), "")
+          << "input " << i << " in float32";
     }
-  }
+  });
 }
 INSTANTIATE_TEST_SUITE_P(OpTable, MixedDTypes,
                          ::testing::ValuesIn(rows_of([](const OpInfo& r) { return first_plain_sample(r).inputs.size() > 1; })),
-                         [](const auto& info) { return info.param.row->name; });
+                         row_name);
 
 // ---- broadcasting and values -----------------------------------------------------------------
 
@@ -237,37 +247,30 @@ class Broadcast : public ::testing::TestWithParam<RowCase> {};
 // over the dims the input was repeated along.
 TEST_P(Broadcast, GradientsSumBackToEachShape) {
   const OpInfo& row = *GetParam().row;
-  for (const Sample& s : row.samples) {
-    if (!is_plain(s)) continue;
-    SCOPED_TRACE("sample " + s.name);
-    seed_for(row.name + s.name);
-    const std::vector<Tensor> xs = draw_inputs(s.inputs);
+  for_each_sample(row, Which::plain, [&](const Sample& s, const std::vector<Tensor>& xs) {
     const ad::Shape shape = broadcast_of(xs);
     const std::vector<Tensor> ms = materialize(xs, shape);
     const Tensor y = row.op(xs), ym = row.op(ms);
     ASSERT_EQ(y.shape(), shape);
     expect_close(y, ym, 1e-12, "output");
-    if (!row.differentiable) continue;
+    if (!row.differentiable) return;
     const Tensor seed = ad::randn(shape, f64);
     y.backward(seed);
     ym.backward(seed);
     for (size_t i = 0; i < xs.size(); ++i)
-      if (s.inputs[i].grad) expect_close(xs[i].grad(), summed_down(ms[i].grad(), xs[i].shape()), 1e-12, "gradient of input " + std::to_string(i));
-  }
+      if (s.inputs[i].grad)
+        expect_close(xs[i].grad(), summed_down(ms[i].grad(), xs[i].shape()), 1e-12, "gradient of input " + std::to_string(i));
+  });
 }
 INSTANTIATE_TEST_SUITE_P(OpTable, Broadcast, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.broadcasts; })),
-                         [](const auto& info) { return info.param.row->name; });
+                         row_name);
 
 class Values : public ::testing::TestWithParam<RowCase> {};
 
 // Every entry of every plain sample against the row's scalar reference.
 TEST_P(Values, MatchTheReference) {
   const OpInfo& row = *GetParam().row;
-  for (const Sample& s : row.samples) {
-    if (!is_plain(s)) continue;
-    SCOPED_TRACE("sample " + s.name);
-    seed_for(row.name + s.name);
-    const std::vector<Tensor> xs = draw_inputs(s.inputs);
+  for_each_sample(row, Which::plain, [&](const Sample&, const std::vector<Tensor>& xs) {
     const ad::Shape shape = broadcast_of(xs);
     std::vector<std::vector<double>> vs;
     for (const Tensor& x : materialize(xs, shape)) vs.push_back(x.to_vector());
@@ -277,10 +280,10 @@ TEST_P(Values, MatchTheReference) {
       want[k] = row.ref(args.data());
     }
     expect_close(row.op(xs), ad::tensor(want, shape, f64), 1e-12, "output");
-  }
+  });
 }
 INSTANTIATE_TEST_SUITE_P(OpTable, Values, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return bool(r.ref); })),
-                         [](const auto& info) { return info.param.row->name; });
+                         row_name);
 
 // ---- recording and errors ------------------------------------------------------------------
 
@@ -290,9 +293,8 @@ class Recording : public ::testing::TestWithParam<RowCase> {};
 // it is not differentiable); with none, or under NoGradGuard, it records nothing.
 TEST_P(Recording, OneRecordNamedAfterTheOpOnlyWhenNeeded) {
   const OpInfo& row = *GetParam().row;
-  const Sample& s = first_plain_sample(row);
   seed_for(row.name);
-  const std::vector<Tensor> xs = draw_inputs(s.inputs);
+  const std::vector<Tensor> xs = draw_inputs(first_plain_sample(row).inputs);
   ASSERT_EQ(ad::tape_size(), 0u);
   {
     const Tensor y = row.op(xs);
@@ -312,8 +314,7 @@ TEST_P(Recording, OneRecordNamedAfterTheOpOnlyWhenNeeded) {
   EXPECT_TRUE(y.is_leaf());
   EXPECT_EQ(ad::tape_size(), 0u);
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, Recording, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })),
-                         [](const auto& info) { return info.param.row->name; });
+INSTANTIATE_TEST_SUITE_P(OpTable, Recording, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
 
 class Errors : public ::testing::TestWithParam<RowCase> {};
 
@@ -324,7 +325,7 @@ TEST_P(Errors, ThrowTheDocumentedErrorAndRecordNothing) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(OpTable, Errors, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return !r.errors.empty(); })),
-                         [](const auto& info) { return info.param.row->name; });
+                         row_name);
 
 class UndefinedInput : public ::testing::TestWithParam<RowCase> {};
 
@@ -332,18 +333,18 @@ class UndefinedInput : public ::testing::TestWithParam<RowCase> {};
 // only says it is undefined).
 TEST_P(UndefinedInput, NamesTheOp) {
   const OpInfo& row = *GetParam().row;
-  const Sample& s = first_plain_sample(row);
-  for (size_t i = 0; i < s.inputs.size(); ++i) {
-    std::vector<Tensor> xs = draw_inputs(s.inputs);
-    xs[i] = Tensor();
-    const auto is_usage = [](const ad::Error& e) { return dynamic_cast<const ad::UsageError*>(&e) != nullptr; };
+  const auto is_usage = [](const ad::Error& e) { return dynamic_cast<const ad::UsageError*>(&e) != nullptr; };
+  seed_for(row.name);
+  const std::vector<Tensor> xs = draw_inputs(first_plain_sample(row).inputs);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    std::vector<Tensor> with_hole = xs;
+    with_hole[i] = Tensor();
     const std::vector<std::string> words =
         row.member && i == 0 ? std::vector<std::string>{"undefined"} : std::vector<std::string>{row.name, "undefined"};
-    EXPECT_EQ(check_throws([&] { (void)row.op(xs); }, "UsageError", is_usage, words), "") << "input " << i;
+    EXPECT_EQ(check_throws([&] { (void)row.op(with_hole); }, "UsageError", is_usage, words), "") << "input " << i;
   }
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, UndefinedInput, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })),
-                         [](const auto& info) { return info.param.row->name; });
+INSTANTIATE_TEST_SUITE_P(OpTable, UndefinedInput, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
 
 // ---- the table itself ------------------------------------------------------------------------
 
