@@ -120,22 +120,22 @@ std::string check_throws(const std::function<void()>& call, const std::string& t
 
 // ---- first and second order ----------------------------------------------------------------
 
-class Gradcheck : public ::testing::TestWithParam<RowCase> {};
+class OpGradcheck : public ::testing::TestWithParam<RowCase> {};
 
-TEST_P(Gradcheck, Float64) {
+TEST_P(OpGradcheck, Float64) {
   const OpInfo& row = *GetParam().row;
   for_each_sample(row, Which::all, [&](const Sample& s, const std::vector<Tensor>& xs) {
     const ad::GradcheckResult r = ad::gradcheck(callable(row, s), xs);
     EXPECT_TRUE(r) << r;
   });
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, Gradcheck, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.differentiable; })),
+INSTANTIATE_TEST_SUITE_P(, OpGradcheck, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.differentiable; })),
                          row_name);
 
-class SecondOrder : public ::testing::TestWithParam<RowCase> {};
+class OpSecondOrder : public ::testing::TestWithParam<RowCase> {};
 
 // gradcheck of (inputs, v) ↦ vᵀ ∂f/∂inputs: the backward rules, recorded, are differentiated again.
-TEST_P(SecondOrder, Float64) {
+TEST_P(OpSecondOrder, Float64) {
   const OpInfo& row = *GetParam().row;
   for_each_sample(row, Which::all, [&](const Sample& s, std::vector<Tensor> xs) {
     const Fn& f = callable(row, s);
@@ -149,12 +149,12 @@ TEST_P(SecondOrder, Float64) {
     EXPECT_TRUE(r) << r;
   });
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, SecondOrder, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.second_order; })),
+INSTANTIATE_TEST_SUITE_P(, OpSecondOrder, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.second_order; })),
                          row_name);
 
 // ---- dtypes ------------------------------------------------------------------------------------
 
-class DTypes : public ::testing::TestWithParam<RowCase> {};
+class OpDTypes : public ::testing::TestWithParam<RowCase> {};
 
 // `xs` rounded to float32, as leaves in `dtype` (requiring grad where the sample's do).
 std::vector<Tensor> rounded(const std::vector<Tensor>& xs, const Sample& s, ad::DType dtype) {
@@ -168,7 +168,7 @@ std::vector<Tensor> rounded(const std::vector<Tensor>& xs, const Sample& s, ad::
 
 // The same values in float32 and in float64 (inputs rounded to float32 first, so both see the
 // same numbers): outputs and gradients keep their inputs' dtype and agree to float32 precision.
-TEST_P(DTypes, Float32MatchesFloat64) {
+TEST_P(OpDTypes, F32MatchesF64) {
   const OpInfo& row = *GetParam().row;
   constexpr double kTol = 1e-5;  // float32's ε is 6·10⁻⁸: a few roundings, with room to spare
   for_each_sample(row, Which::all, [&](const Sample& s, const std::vector<Tensor>& xs) {
@@ -191,13 +191,13 @@ TEST_P(DTypes, Float32MatchesFloat64) {
     }
   });
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, DTypes, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
+INSTANTIATE_TEST_SUITE_P(, OpDTypes, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
 
-class MixedDTypes : public ::testing::TestWithParam<RowCase> {};
+class OpMixedDTypes : public ::testing::TestWithParam<RowCase> {};
 
 // One input in float32, the others in float64: a DTypeError naming the op and both dtypes,
 // unless the input may have any dtype (a where mask).
-TEST_P(MixedDTypes, ThrowUnlessTheInputMayDiffer) {
+TEST_P(OpMixedDTypes, Throw) {
   const OpInfo& row = *GetParam().row;
   const auto is_dtype = [](const ad::Error& e) { return dynamic_cast<const ad::DTypeError*>(&e) != nullptr; };
   for_each_sample(row, Which::plain, [&](const Sample& s, const std::vector<Tensor>& xs) {
@@ -213,7 +213,7 @@ TEST_P(MixedDTypes, ThrowUnlessTheInputMayDiffer) {
     }
   });
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, MixedDTypes,
+INSTANTIATE_TEST_SUITE_P(, OpMixedDTypes,
                          ::testing::ValuesIn(rows_of([](const OpInfo& r) { return first_plain_sample(r).inputs.size() > 1; })),
                          row_name);
 
@@ -240,12 +240,12 @@ Tensor summed_down(const Tensor& g, const ad::Shape& shape) {
   return ad::tensor(s, shape, g.dtype());
 }
 
-class Broadcast : public ::testing::TestWithParam<RowCase> {};
+class OpBroadcast : public ::testing::TestWithParam<RowCase> {};
 
 // Over every broadcast shape case: the result has the broadcast shape and the values of the op
 // on inputs repeated out to it, and each input's gradient is that op's gradient summed back
 // over the dims the input was repeated along.
-TEST_P(Broadcast, GradientsSumBackToEachShape) {
+TEST_P(OpBroadcast, SumsBack) {
   const OpInfo& row = *GetParam().row;
   for_each_sample(row, Which::plain, [&](const Sample& s, const std::vector<Tensor>& xs) {
     const ad::Shape shape = broadcast_of(xs);
@@ -262,13 +262,13 @@ TEST_P(Broadcast, GradientsSumBackToEachShape) {
         expect_close(xs[i].grad(), summed_down(ms[i].grad(), xs[i].shape()), 1e-12, "gradient of input " + std::to_string(i));
   });
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, Broadcast, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.broadcasts; })),
+INSTANTIATE_TEST_SUITE_P(, OpBroadcast, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return r.broadcasts; })),
                          row_name);
 
-class Values : public ::testing::TestWithParam<RowCase> {};
+class OpValues : public ::testing::TestWithParam<RowCase> {};
 
 // Every entry of every plain sample against the row's scalar reference.
-TEST_P(Values, MatchTheReference) {
+TEST_P(OpValues, MatchRef) {
   const OpInfo& row = *GetParam().row;
   for_each_sample(row, Which::plain, [&](const Sample&, const std::vector<Tensor>& xs) {
     const ad::Shape shape = broadcast_of(xs);
@@ -282,16 +282,16 @@ TEST_P(Values, MatchTheReference) {
     expect_close(row.op(xs), ad::tensor(want, shape, f64), 1e-12, "output");
   });
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, Values, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return bool(r.ref); })),
+INSTANTIATE_TEST_SUITE_P(, OpValues, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return bool(r.ref); })),
                          row_name);
 
 // ---- recording and errors ------------------------------------------------------------------
 
-class Recording : public ::testing::TestWithParam<RowCase> {};
+class OpRecording : public ::testing::TestWithParam<RowCase> {};
 
 // With an input that requires grad the op records exactly one op under its own name (none if
 // it is not differentiable); with none, or under NoGradGuard, it records nothing.
-TEST_P(Recording, OneRecordNamedAfterTheOpOnlyWhenNeeded) {
+TEST_P(OpRecording, OneRecord) {
   const OpInfo& row = *GetParam().row;
   seed_for(row.name);
   const std::vector<Tensor> xs = draw_inputs(first_plain_sample(row).inputs);
@@ -314,24 +314,24 @@ TEST_P(Recording, OneRecordNamedAfterTheOpOnlyWhenNeeded) {
   EXPECT_TRUE(y.is_leaf());
   EXPECT_EQ(ad::tape_size(), 0u);
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, Recording, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
+INSTANTIATE_TEST_SUITE_P(, OpRecording, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
 
-class Errors : public ::testing::TestWithParam<RowCase> {};
+class OpErrors : public ::testing::TestWithParam<RowCase> {};
 
-TEST_P(Errors, ThrowTheDocumentedErrorAndRecordNothing) {
+TEST_P(OpErrors, AsDocumented) {
   for (const ErrorCase& e : GetParam().row->errors) {
     EXPECT_EQ(check_throws(e.call, e.type, e.is_type, e.words), "") << e.name;
     EXPECT_EQ(ad::tape_size(), 0u) << e.name;
   }
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, Errors, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return !r.errors.empty(); })),
+INSTANTIATE_TEST_SUITE_P(, OpErrors, ::testing::ValuesIn(rows_of([](const OpInfo& r) { return !r.errors.empty(); })),
                          row_name);
 
-class UndefinedInput : public ::testing::TestWithParam<RowCase> {};
+class OpUndefinedInput : public ::testing::TestWithParam<RowCase> {};
 
 // Each input in turn undefined: a UsageError naming the op (a member function's own handle
 // only says it is undefined).
-TEST_P(UndefinedInput, NamesTheOp) {
+TEST_P(OpUndefinedInput, Throws) {
   const OpInfo& row = *GetParam().row;
   const auto is_usage = [](const ad::Error& e) { return dynamic_cast<const ad::UsageError*>(&e) != nullptr; };
   seed_for(row.name);
@@ -344,11 +344,11 @@ TEST_P(UndefinedInput, NamesTheOp) {
     EXPECT_EQ(check_throws([&] { (void)row.op(with_hole); }, "UsageError", is_usage, words), "") << "input " << i;
   }
 }
-INSTANTIATE_TEST_SUITE_P(OpTable, UndefinedInput, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
+INSTANTIATE_TEST_SUITE_P(, OpUndefinedInput, ::testing::ValuesIn(rows_of([](const OpInfo&) { return true; })), row_name);
 
 // ---- the table itself ------------------------------------------------------------------------
 
-TEST(OpTableRows, NamesAreUniqueAndEachRowHasAPlainSample) {
+TEST(OpTable, RowsAreWellFormed) {
   std::set<std::string> rows;
   for (const OpInfo& r : all_rows()) {
     EXPECT_TRUE(rows.insert(r.name).second) << "row " << r.name << " twice";
