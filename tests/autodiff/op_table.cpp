@@ -178,7 +178,8 @@ Fn backward_as_function(Fn f, size_t n_inputs) {
 const std::vector<OpInfo>& all_rows() {
   static const std::vector<OpInfo> rows = [] {
     std::vector<OpInfo> all;
-    for (auto family : {elementwise_rows, unary_rows, reduction_rows, shape_rows, linalg_rows, loss_rows, fused_rows})
+    for (auto family :
+         {elementwise_rows, unary_rows, reduction_rows, shape_rows, linalg_rows, loss_rows, fused_rows, in_place_rows})
       for (OpInfo& r : family()) all.push_back(std::move(r));
     return all;
   }();

@@ -90,7 +90,7 @@ struct OpInfo {
   bool differentiable = true;  ///< false: records nothing and no gradcheck
   bool second_order = true;    ///< its backward is differentiable (gradients of gradients)
   bool broadcasts = false;     ///< elementwise with NumPy broadcasting over all inputs
-  bool member = false;         ///< a member function of input 0, whose undefined handle throws its own error
+  bool on_input0 = false;      ///< called on input 0 (a member, or in place): undefined, it throws the handle's own error
   Ref ref = {};                ///< elementwise only: values are checked against it
   std::vector<ErrorCase> errors = {};
 };
@@ -119,6 +119,7 @@ std::vector<OpInfo> shape_rows();
 std::vector<OpInfo> linalg_rows();
 std::vector<OpInfo> loss_rows();
 std::vector<OpInfo> fused_rows();
+std::vector<OpInfo> in_place_rows();
 /// Every row, built once.
 const std::vector<OpInfo>& all_rows();
 

@@ -109,4 +109,73 @@ std::vector<OpInfo> unary_rows() {
   };
 }
 
+// In-place writes are not recorded: each row runs the write on a copy of input 0 and returns it,
+// so its values, dtypes and misuses are checked like any op's.
+std::vector<OpInfo> in_place_rows() {
+  auto in_place = [](std::string name, Fn op, Ref ref, std::vector<Sample> samples, std::vector<ErrorCase> errors) {
+    return OpInfo{.name = std::move(name), .op = std::move(op), .samples = std::move(samples), .differentiable = false,
+                  .second_order = false, .on_input0 = true, .ref = std::move(ref), .errors = std::move(errors)};
+  };
+  auto m23 = [] { return ad::ones({2, 3}); };
+  auto leaf23 = [] { return ad::ones({2, 3}).requires_grad_(); };
+  return {
+      in_place("add_",
+               [](V x) {
+                 Tensor d = x[0].detach().clone();
+                 return ad::add_(d, x[1]);
+               },
+               [](const double* x) { return x[0] + x[1]; },
+               {{"3x4_3x4", {normal({3, 4}), normal({3, 4})}},
+                {"3x4_1x4", {normal({3, 4}), normal({1, 4})}},
+                {"3x4_3x1", {normal({3, 4}), normal({3, 1})}},
+                {"3x4_0d", {normal({3, 4}), normal({})}},
+                {"2x3x4_4", {normal({2, 3, 4}), normal({4})}}},
+               {shape_error("shapes", {"add_", "(3, 3)", "(2, 3)"}, [m23] { Tensor d = m23(); ad::add_(d, ad::ones({3, 3})); }),
+                usage_error("into_a_leaf_that_requires_grad", {"add_", "requires grad", "NoGradGuard"},
+                            [m23, leaf23] { Tensor d = leaf23(); ad::add_(d, m23()); }),
+                shape_error("source_wider_than_the_destination", {"add_", "(2, 3)", "(1, 3)"},
+                            [m23] { Tensor d = ad::ones({1, 3}); ad::add_(d, m23()); })}),
+      in_place("add_scaled_",
+               [](V x) {
+                 Tensor d = x[0].detach().clone();
+                 return ad::add_scaled_(d, x[1], 0.5);
+               },
+               [](const double* x) { return x[0] + 0.5 * x[1]; },
+               {{"3x4", {normal({3, 4}), normal({3, 4})}}, {"2x3x4", {normal({2, 3, 4}), normal({2, 3, 4})}}},
+               {shape_error("shapes_differ", {"add_scaled_", "(1, 3)", "(2, 3)"},
+                            [m23] { Tensor d = m23(); ad::add_scaled_(d, ad::ones({1, 3}), 0.5); }),
+                usage_error("into_a_recorded_output", {"add_scaled_", "recorded graph", "detach()"},
+                            [m23, leaf23] { Tensor y = leaf23() * 2.0; ad::add_scaled_(y, m23(), 0.5); })}),
+      in_place("mul_",
+               [](V x) {
+                 Tensor d = x[0].detach().clone();
+                 return ad::mul_(d, 0.5);
+               },
+               [](const double* x) { return 0.5 * x[0]; },
+               {{"3x4", {normal({3, 4})}}, {"0d", {normal({})}}, {"2x3x4", {normal({2, 3, 4})}}},
+               {usage_error("on_a_leaf_while_recording", {"mul_", "(2, 3)", "NoGradGuard"},
+                            [leaf23] { Tensor w = leaf23(); ad::mul_(w, 0.5); })}),
+      in_place("copy_",
+               [](V x) {
+                 Tensor d = x[0].detach().clone();
+                 return d.copy_(x[1]);
+               },
+               [](const double* x) { return x[1]; },
+               {{"3x4_3x4", {normal({3, 4}), normal({3, 4})}},
+                {"3x4_1x4", {normal({3, 4}), normal({1, 4})}},
+                {"3x4_0d", {normal({3, 4}), normal({})}}},
+               {usage_error("into_a_recorded_output", {"copy_", "recorded graph"},
+                            [m23, leaf23] { Tensor y = leaf23() * 2.0; y.copy_(m23()); }),
+                shape_error("shapes", {"copy_", "(4,)", "(2, 3)"}, [m23] { Tensor d = m23(); d.copy_(ad::ones({4})); }),
+                dtype_error("dtypes", {"copy_", "float64", "float32"},
+                            [m23] { Tensor d = m23(); d.copy_(ad::ones({2, 3}, ad::DType::f64)); })}),
+      in_place("fill_",
+               [](V x) {
+                 Tensor d = x[0].detach().clone();
+                 return d.fill_(0.5);
+               },
+               [](const double*) { return 0.5; }, {{"3x4", {normal({3, 4})}}, {"0d", {normal({})}}}, {}),
+  };
+}
+
 }  // namespace op_table

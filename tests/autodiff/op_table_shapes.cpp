@@ -128,7 +128,7 @@ std::vector<OpInfo> shape_rows() {
       {.name = "clone",
        .op = [](V x) { return x[0].clone(); },
        .samples = {{"3x4", x34}, {"times_x", x34, [](V x) { return x[0].clone() * x[0]; }}},
-       .member = true},
+       .on_input0 = true},
   };
 }
 

@@ -329,8 +329,8 @@ INSTANTIATE_TEST_SUITE_P(, OpErrors, ::testing::ValuesIn(rows_of([](const OpInfo
 
 class OpUndefinedInput : public ::testing::TestWithParam<RowCase> {};
 
-// Each input in turn undefined: a UsageError naming the op (a member function's own handle
-// only says it is undefined).
+// Each input in turn undefined: a UsageError naming the op (an undefined tensor that a member
+// is called on only says it is undefined).
 TEST_P(OpUndefinedInput, Throws) {
   const OpInfo& row = *GetParam().row;
   const auto is_usage = [](const ad::Error& e) { return dynamic_cast<const ad::UsageError*>(&e) != nullptr; };
@@ -340,7 +340,7 @@ TEST_P(OpUndefinedInput, Throws) {
     std::vector<Tensor> with_hole = xs;
     with_hole[i] = Tensor();
     const std::vector<std::string> words =
-        row.member && i == 0 ? std::vector<std::string>{"undefined"} : std::vector<std::string>{row.name, "undefined"};
+        row.on_input0 && i == 0 ? std::vector<std::string>{"undefined"} : std::vector<std::string>{row.name, "undefined"};
     EXPECT_EQ(check_throws([&] { (void)row.op(with_hole); }, "UsageError", is_usage, words), "") << "input " << i;
   }
 }

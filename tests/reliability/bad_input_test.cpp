@@ -114,22 +114,6 @@ Tensor leaf(const ad::Shape& s, DType d = DType::f32) { return ad::ones(s, d).re
 
 std::vector<Row> autodiff_rows() {
   return {
-      // ---- in-place writes (not recorded, so not in the op table)
-      {"add_ in place, shapes", Kind::Shape, {"add_", "(3, 3)", "(2, 3)"},
-       [] { Tensor d = m23(); ad::add_(d, ad::ones({3, 3})); }},
-      {"add_ into a leaf that requires grad", Kind::Usage, {"add_", "requires grad", "NoGradGuard"},
-       [] { Tensor d = leaf({2, 3}); ad::add_(d, m23()); }},
-      {"add_ source does not broadcast to dst", Kind::Shape, {"add_", "(2, 3)", "(1, 3)"},
-       [] { Tensor d = ad::ones({1, 3}); ad::add_(d, m23()); }},
-      {"add_scaled_ into a recorded output", Kind::Usage, {"add_scaled_", "recorded graph", "detach()"},
-       [] { Tensor y = leaf({2, 3}) * 2.0; ad::add_scaled_(y, m23(), 0.5); }},
-      {"mul_ on a leaf while recording", Kind::Usage, {"mul_", "(2, 3)", "NoGradGuard"},
-       [] { Tensor w = leaf({2, 3}); ad::mul_(w, 0.5); }},
-      {"copy_ into a recorded output", Kind::Usage, {"copy_", "recorded graph"},
-       [] { Tensor y = leaf({2, 3}) * 2.0; y.copy_(m23()); }},
-      {"copy_ shapes", Kind::Shape, {"copy_", "(4,)", "(2, 3)"}, [] { Tensor d = m23(); d.copy_(ad::ones({4})); }},
-      {"copy_ dtypes", Kind::DType, {"copy_", "float64", "float32"},
-       [] { Tensor d = m23(); d.copy_(ad::ones({2, 3}, DType::f64)); }},
       // ---- factories and accessors
       {"tensor: values do not fill the shape", Kind::Shape, {"tensor", "5 values", "(2, 3)"},
        [] { (void)ad::tensor({1, 2, 3, 4, 5}, {2, 3}); }},
@@ -386,7 +370,7 @@ void run_table(const std::vector<Row>& rows, size_t at_least) {
   std::printf("[ table    ] %zu misuse rows\n", rows.size());
 }
 
-TEST(BadInput, AutodiffMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(autodiff_rows(), 30); }
+TEST(BadInput, AutodiffMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(autodiff_rows(), 20); }
 
 TEST(BadInput, NnMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(nn_rows(), 35); }
 
