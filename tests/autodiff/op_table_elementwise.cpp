@@ -1,5 +1,5 @@
-// Rows of the op table: elementwise ops of several tensors (broadcast), their scalar forms and
-// the elementwise functions of one tensor.
+// Rows of the op table: elementwise ops of several tensors (broadcast), their scalar forms, the
+// elementwise functions of one tensor and the in-place writes.
 #include <algorithm>
 #include <cmath>
 
