@@ -4,8 +4,8 @@
 // the ops write it as a differentiable tensor expression, so gradients of every order follow.
 //
 // Adding one: its enumerator in autodiff/activation.hpp, a struct here (name, value, slope,
-// curvature) and its case in visit_fusable; then the op ad::g (declaration and a one-line
-// definition calling ad::activate) and a test row.
+// curvature) and its case in visit_fusable; then the op ad::g (its declaration, and a one-line
+// definition in ops/fused.cpp) and its row in the op table.
 #pragma once
 
 #include <cstdint>

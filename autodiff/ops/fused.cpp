@@ -29,8 +29,9 @@ namespace {
 
 void check_fusable(const char* op, Activation g) {
   if (!is_fusable(g))
-    throw ValueError(fmt::format("{}: {} has no fused form (fusable: identity, sigmoid, relu, tanh)", op,
-                                 activation_name(g)));
+    throw ValueError(fmt::format("{}: {} has no fused form; the fused ops take an elementwise activation whose "
+                                 "derivative follows from its output (ad::is_fusable)",
+                                 op, activation_name(g)));
 }
 
 // The bias must broadcast to Z's shape without growing it: the result is shaped like Z.
