@@ -1,0 +1,349 @@
+// The matrix-product bake-off: every product the comparison networks run, timed on each
+// backend that can compute it, in one run, and printed as one markdown table (bench/README.md,
+// "Matrix-product backends"). Backends:
+//   packed, thin   tapegrad's own AVX-512 kernels (float32; thin only for C with ≤ 24 rows)
+//   openblas       one cblas_sgemm / cblas_dgemm call
+//   onednn         oneDNN's matmul primitive on tapegrad's layouts, created once per product
+//   onednn-pre     the same with the weight matrix reordered once, outside the timing, into
+//                  the layout the primitive prefers (only for W·A and Wᵀ·dZ)
+//   ad::gemm       what the library does today: its routing, C's allocation included
+// oneDNN blocks only its right operand ("weights"), so to reorder W the product is computed
+// transposed: Cᵀ = op(B)ᵀ · op(A)ᵀ, written sample-major (C's transpose). tapegrad's column
+// layout wants C itself, which oneDNN's fast path cannot write transposed: onednn-pre is what
+// oneDNN would give a library laid out sample-major, an upper bound for tapegrad.
+//
+// Every backend runs on 2 threads. Each round times every backend once per product, in an order
+// that rotates with the round, each sample at least ~20 ms of calls; the table gives the median
+// of the rounds. After a threaded OpenBLAS call its workers spin for ~0.1 s and would slow the
+// next backend, so a pause follows each OpenBLAS sample of a product big enough to thread.
+//
+//   gemm_bakeoff [--rounds N] [--no-avx512]
+// --no-avx512 runs tapegrad and oneDNN as on a CPU without AVX-512 (TAPEGRAD_NO_AVX512 and
+// oneDNN's ISA cap; run it with OPENBLAS_CORETYPE=Haswell so that OpenBLAS does the same).
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "autodiff/autodiff.hpp"
+#include "autodiff/detail/packed_gemm.hpp"
+#include "autodiff/detail/thin_gemm.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// C (m × n) = op(A) · op(B) from k, as a network's step runs it.
+struct Product {
+  std::string net, role;
+  int64_t m, n, k;
+  bool ta, tb;
+  double madds() const { return static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
+};
+
+// Layer l of a network with W[l] (n_l × n_{l−1}) and batch b runs Z = W·A (n_l × b from
+// n_{l−1}), dW = dZ·Aᵀ (n_l × n_{l−1} from b) and, above the first layer, dA = Wᵀ·dZ
+// (n_{l−1} × b from n_l).
+void add_network(std::vector<Product>& out, const std::string& net, const std::vector<int64_t>& dims, int64_t b) {
+  for (size_t l = 1; l < dims.size(); ++l) {
+    out.push_back({net, "W·A", dims[l], b, dims[l - 1], false, false});
+    if (l > 1) out.push_back({net, "Wᵀ·dZ", dims[l - 1], b, dims[l], true, false});
+    out.push_back({net, "dZ·Aᵀ", dims[l], dims[l - 1], b, false, true});
+  }
+}
+
+std::vector<Product> all_products() {
+  std::vector<Product> out;
+  add_network(out, "2-4-1 m=400", {2, 4, 1}, 400);
+  add_network(out, "12288-20-7-5-1 m=209", {12288, 20, 7, 5, 1}, 209);
+  add_network(out, "1024-4096-4096-10 b=256", {1024, 4096, 4096, 10}, 256);
+  for (int64_t b : {1, 4, 16, 64, 128, 256, 1024, 4096})
+    add_network(out, "784-256-128-10 b=" + std::to_string(b), {784, 256, 128, 10}, b);
+  return out;
+}
+
+// Operands of one product in one dtype, 64-byte aligned (tapegrad's allocator). openblas
+// writes c, the others c_ours (onednn-pre ct, ad::gemm a tensor of its own).
+struct Candidate {
+  std::string name;
+  std::function<void()> run;
+  std::function<const void*()> result;  // where C (for onednn-pre Cᵀ) is after a run
+  bool transposed_result;
+};
+
+struct Operands {
+  ad::Tensor a, b, c, c_ours, ct, routed;
+  Operands(const Product& p, ad::DType d)
+      : a(ad::randn(p.ta ? ad::Shape{p.k, p.m} : ad::Shape{p.m, p.k}, d)),
+        b(ad::randn(p.tb ? ad::Shape{p.n, p.k} : ad::Shape{p.k, p.n}, d)),
+        c(ad::zeros({p.m, p.n}, d)), c_ours(ad::zeros({p.m, p.n}, d)), ct(ad::zeros({p.n, p.m}, d)) {}
+};
+
+template <class T>
+T* ptr(const ad::Tensor& t) {
+  return static_cast<T*>(const_cast<void*>(t.raw_data()));
+}
+
+void openblas(const Product& p, const Operands& o, ad::DType d) {
+  const auto ta = p.ta ? CblasTrans : CblasNoTrans, tb = p.tb ? CblasTrans : CblasNoTrans;
+  const auto m = static_cast<blasint>(p.m), n = static_cast<blasint>(p.n), k = static_cast<blasint>(p.k);
+  const auto lda = static_cast<blasint>(o.a.shape()[1]), ldb = static_cast<blasint>(o.b.shape()[1]);
+  if (d == ad::DType::f32)
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.f, ptr<float>(o.a), lda, ptr<float>(o.b), ldb, 0.f, ptr<float>(o.c), n);
+  else
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, ptr<double>(o.a), lda, ptr<double>(o.b), ldb, 0.0,
+                ptr<double>(o.c), n);
+}
+
+// ---- oneDNN ----------------------------------------------------------------------------------
+
+using dnnl::memory;
+dnnl::engine& dnnl_engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& dnnl_stream() {
+  static dnnl::stream s(dnnl_engine());
+  return s;
+}
+
+// A row-major (rows × cols) matrix, or its transpose when `transposed` (stored cols × rows).
+memory::desc plain(int64_t rows, int64_t cols, bool transposed) {
+  return {{rows, cols}, memory::data_type::f32, transposed ? memory::dims{1, rows} : memory::dims{cols, 1}};
+}
+
+// A primitive and its arguments, made once, run as often as the timing wants.
+struct DnnlCall {
+  dnnl::matmul prim;
+  std::unordered_map<int, memory> args;
+  std::string impl;
+  void operator()() {
+    prim.execute(dnnl_stream(), args);
+    dnnl_stream().wait();
+  }
+};
+
+// C = op(A) · op(B) on tapegrad's layouts: A is oneDNN's src, B its weights.
+DnnlCall onednn_plain(const Product& p, const Operands& o) {
+  const auto src = plain(p.m, p.k, p.ta), wei = plain(p.k, p.n, p.tb), dst = plain(p.m, p.n, false);
+  dnnl::matmul::primitive_desc pd({src, wei, dst}, dnnl_engine());
+  auto& e = dnnl_engine();
+  return {dnnl::matmul(pd),
+          {{DNNL_ARG_SRC, memory(src, e, ptr<float>(o.a))},
+           {DNNL_ARG_WEIGHTS, memory(wei, e, ptr<float>(o.b))},
+           {DNNL_ARG_DST, memory(dst, e, ptr<float>(o.c_ours))}},
+          pd.impl_info_str()};
+}
+
+// Cᵀ (n × m, row-major) = op(B)ᵀ · op(A)ᵀ with op(A)ᵀ, the weight, reordered once into the
+// primitive's layout. op(A)ᵀ is A itself when ta, else A's transpose.
+DnnlCall onednn_prepacked(const Product& p, const Operands& o) {
+  auto& e = dnnl_engine();
+  const auto src = plain(p.n, p.k, !p.tb), dst = plain(p.n, p.m, false);
+  const auto wei_plain = plain(p.k, p.m, !p.ta);
+  const memory::desc wei_any({p.k, p.m}, memory::data_type::f32, memory::format_tag::any);
+  dnnl::matmul::primitive_desc pd({src, wei_any, dst}, e);
+  memory wei(pd.weights_desc(), e);
+  memory from(wei_plain, e, ptr<float>(o.a));
+  dnnl::reorder(from, wei).execute(dnnl_stream(), from, wei);
+  dnnl_stream().wait();
+  return {dnnl::matmul(pd),
+          {{DNNL_ARG_SRC, memory(src, e, ptr<float>(o.b))}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, memory(dst, e, ptr<float>(o.ct))}},
+          pd.impl_info_str()};
+}
+
+// ---- the candidates of one product ---------------------------------------------------------
+
+std::function<const void*()> at(const void* c) {
+  return [c] { return c; };
+}
+
+std::vector<Candidate> candidates(const Product& p, Operands& o, ad::DType d, std::map<std::string, std::set<std::string>>& impls) {
+  std::vector<Candidate> out;
+  const bool f32 = d == ad::DType::f32;
+  void* mine = o.c_ours.raw_data();
+  if (f32 && ad::detail::packed_gemm_available())
+    out.push_back({"packed", [&p, &o, mine] {
+                     ad::detail::packed_gemm(p.m, p.n, p.k, ptr<float>(o.a), o.a.shape()[1], p.ta, ptr<float>(o.b),
+                                             o.b.shape()[1], p.tb, static_cast<float*>(mine), p.n);
+                   }, at(mine), false});
+  if (f32 && !p.ta && p.m <= ad::detail::kThinGemmMaxRows && ad::detail::thin_gemm_available())
+    out.push_back({"thin", [&p, &o, mine] {
+                     ad::detail::thin_product(p.m, p.n, p.k, ptr<float>(o.a), ptr<float>(o.b), p.tb, static_cast<float*>(mine));
+                   }, at(mine), false});
+  out.push_back({"openblas", [&p, &o, d] { openblas(p, o, d); }, at(o.c.raw_data()), false});
+  if (f32) {  // oneDNN 2.6 has no float64
+    auto call = std::make_shared<DnnlCall>(onednn_plain(p, o));
+    impls["onednn"].insert(call->impl);
+    out.push_back({"onednn", [call] { (*call)(); }, at(mine), false});
+    if (p.role != "dZ·Aᵀ") {
+      auto pre = std::make_shared<DnnlCall>(onednn_prepacked(p, o));
+      impls["onednn-pre"].insert(pre->impl);
+      out.push_back({"onednn-pre", [pre] { (*pre)(); }, at(o.ct.raw_data()), true});
+    }
+  }
+  out.push_back({"ad::gemm", [&p, &o] { o.routed = ad::gemm(o.a, o.b, p.ta, p.tb); }, [&o] { return o.routed.raw_data(); }, false});
+  return out;
+}
+
+// The largest |x − reference| over |reference| + 1 of `got` against openblas's C.
+template <class T>
+double max_error(const T* ref, const T* got, const Product& p, bool transposed) {
+  double worst = 0;
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t j = 0; j < p.n; ++j) {
+      const double r = ref[i * p.n + j], g = transposed ? got[j * p.m + i] : got[i * p.n + j];
+      worst = std::max(worst, std::abs(g - r) / (std::abs(r) + 1.0));
+    }
+  return worst;
+}
+
+// ---- timing --------------------------------------------------------------------------------
+
+constexpr double kSampleSeconds = 0.02;
+constexpr double kThreadedMadds = 1 << 18;  // OpenBLAS 0.3.21 threads a product from here
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Seconds per call over one sample of `iters` calls.
+double sample(const Candidate& c, int64_t iters) {
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < iters; ++i) c.run();
+  return seconds_since(t0) / static_cast<double>(iters);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+// Median seconds per call of each candidate, over `rounds` rounds in a rotating order.
+std::vector<double> time_candidates(const Product& p, const std::vector<Candidate>& cs, int rounds) {
+  std::vector<int64_t> iters;
+  for (const Candidate& c : cs) {
+    c.run();  // warm-up (and the first call's one-off costs)
+    iters.push_back(std::clamp<int64_t>(static_cast<int64_t>(kSampleSeconds / sample(c, 1)), 1, 200000));
+  }
+  std::vector<std::vector<double>> secs(cs.size());
+  for (int r = 0; r < rounds; ++r)
+    for (size_t j = 0; j < cs.size(); ++j) {
+      const size_t i = (j + static_cast<size_t>(r)) % cs.size();
+      secs[i].push_back(sample(cs[i], iters[i]));
+      if (cs[i].name == "openblas" && p.madds() >= kThreadedMadds)
+        std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    }
+  std::vector<double> out;
+  for (auto& s : secs) out.push_back(median(s));
+  return out;
+}
+
+// ---- the table -------------------------------------------------------------------------------
+
+const std::vector<std::string> kColumns = {"packed", "thin", "openblas", "onednn", "onednn-pre", "ad::gemm"};
+bool is_own(const std::string& name) { return name == "packed" || name == "thin"; }
+bool is_library(const std::string& name) { return name == "openblas" || name == "onednn" || name == "onednn-pre"; }
+
+std::string shape_of(const Product& p) {
+  return std::to_string(p.m) + "×" + std::to_string(p.n) + " ← " + std::to_string(p.k) + (p.ta ? " (Aᵀ)" : "") +
+         (p.tb ? " (Bᵀ)" : "");
+}
+
+// One row: median µs per backend ("–" where it does not apply), the best GFLOP/s, and the best
+// library's time over the best own kernel's (above 1: the own kernel is faster).
+void print_row(const Product& p, ad::DType d, const std::vector<Candidate>& cs, const std::vector<double>& secs) {
+  std::map<std::string, double> by_name;
+  for (size_t i = 0; i < cs.size(); ++i) by_name[cs[i].name] = secs[i];
+  double best = 1e30, own = 1e30, lib = 1e30;
+  for (const auto& [name, s] : by_name) {
+    if (name != "onednn-pre") best = std::min(best, s);  // onednn-pre does not give tapegrad's C
+    if (is_own(name)) own = std::min(own, s);
+    if (is_library(name) && name != "onednn-pre") lib = std::min(lib, s);
+  }
+  std::printf("| %s | %s | %s | %s |", p.net.c_str(), p.role.c_str(), shape_of(p).c_str(), d == ad::DType::f32 ? "f32" : "f64");
+  for (const std::string& col : kColumns) {
+    auto it = by_name.find(col);
+    if (it == by_name.end()) std::printf(" – |");
+    else std::printf(" %.1f |", it->second * 1e6);
+  }
+  std::printf(" %.1f |", 2 * p.madds() / best / 1e9);
+  if (own < 1e30) std::printf(" %.2f |\n", lib / own);
+  else std::printf(" – |\n");
+  std::fflush(stdout);
+}
+
+// Compares every candidate's C with openblas's; a mismatch is printed, never hidden.
+void check_results(const Product& p, ad::DType d, const std::vector<Candidate>& cs, const Operands& o) {
+  openblas(p, o, d);
+  for (const Candidate& c : cs) {
+    c.run();
+    const double err = d == ad::DType::f32
+                           ? max_error(ptr<float>(o.c), static_cast<const float*>(c.result()), p, c.transposed_result)
+                           : max_error(ptr<double>(o.c), static_cast<const double*>(c.result()), p, c.transposed_result);
+    const double tolerance = (d == ad::DType::f32 ? 1e-5 : 1e-13) * std::sqrt(static_cast<double>(p.k));
+    if (!(err <= tolerance))
+      std::fprintf(stderr, "MISMATCH %s %s %s: %s differs from openblas by %.3g\n", p.net.c_str(), p.role.c_str(),
+                   shape_of(p).c_str(), c.name.c_str(), err);
+  }
+}
+
+// The products, each (m, n, k, flags) once under every network that runs it.
+std::vector<Product> distinct(const std::vector<Product>& all) {
+  std::vector<Product> out;
+  for (const Product& p : all) {
+    auto same = [&p](const Product& q) { return q.m == p.m && q.n == p.n && q.k == p.k && q.ta == p.ta && q.tb == p.tb; };
+    auto it = std::find_if(out.begin(), out.end(), same);
+    if (it == out.end()) out.push_back(p);
+    else it->net += ", " + p.net;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rounds = 7;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--no-avx512")) setenv("TAPEGRAD_NO_AVX512", "1", 1), dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx2);
+    else return std::fprintf(stderr, "usage: gemm_bakeoff [--rounds N] [--no-avx512]\n"), 2;
+  }
+  ad::set_num_threads(2);
+  openblas_set_num_threads(2);
+  omp_set_num_threads(2);
+  ad::manual_seed(1);
+  std::printf("OpenBLAS %s (core %s), oneDNN %d.%d.%d, tapegrad own kernels %s; 2 threads each; median of %d rounds, µs per product\n\n",
+              openblas_get_config(), openblas_get_corename(), dnnl_version()->major, dnnl_version()->minor,
+              dnnl_version()->patch, ad::detail::packed_gemm_available() ? "on" : "off (no AVX-512)", rounds);
+  std::printf("| network | product | C ← k | dtype |");
+  for (const std::string& c : kColumns) std::printf(" %s |", c.c_str());
+  std::printf(" best GFLOP/s | library / own |\n|---|---|---|---|");
+  for (size_t i = 0; i < kColumns.size() + 2; ++i) std::printf("---:|");
+  std::printf("\n");
+  std::map<std::string, std::set<std::string>> impls;
+  for (const Product& p : distinct(all_products()))
+    for (ad::DType d : {ad::DType::f32, ad::DType::f64}) {
+      Operands o(p, d);
+      const std::vector<Candidate> cs = candidates(p, o, d, impls);
+      check_results(p, d, cs, o);
+      print_row(p, d, cs, time_candidates(p, cs, rounds));
+    }
+  for (const auto& [name, set] : impls)
+    for (const std::string& impl : set) std::printf("\n%s ran oneDNN's %s implementation.", name.c_str(), impl.c_str());
+  std::printf("\n");
+  return 0;
+}
