@@ -1,11 +1,11 @@
 // Factories, the per-thread random generator, and the thread count.
-#include <cblas.h>
 #include <fmt/format.h>
 
 #include <cmath>
 #include <random>
 
 #include "autodiff/detail/kernels.hpp"
+#include "autodiff/kernels/parallel.hpp"
 #include "autodiff/tensor.hpp"
 
 namespace ad {
@@ -108,9 +108,9 @@ Tensor randn(const Shape& shape, DType dtype) {
 
 void set_num_threads(int n) {
   if (n < 1) throw ValueError(fmt::format("set_num_threads: {} threads; need at least 1", n));
-  openblas_set_num_threads(n);
+  kernels::set_num_threads(n);
 }
 
-int get_num_threads() { return openblas_get_num_threads(); }
+int get_num_threads() { return kernels::get_num_threads(); }
 
 }  // namespace ad

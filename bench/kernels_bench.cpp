@@ -107,7 +107,7 @@ void BM_adam_step_w3(benchmark::State& state) {
 BENCHMARK(BM_adam_step_w3);
 
 // W4's SGD step: 21 million parameters, memory-bound (each step reads the weights and their
-// gradients and writes the weights: 250 MB). Arg: threads (the split of detail::parallel_for).
+// gradients and writes the weights: 250 MB). Arg: threads (the split of kernels::parallel_for).
 void BM_sgd_step_w4(benchmark::State& state) {
   const int saved = ad::get_num_threads();
   ad::set_num_threads(static_cast<int>(state.range(0)));

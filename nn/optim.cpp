@@ -6,7 +6,7 @@
 
 #include "autodiff/autodiff.hpp"
 #include "autodiff/detail/kernels.hpp"
-#include "autodiff/detail/parallel.hpp"
+#include "autodiff/kernels/parallel.hpp"
 #include "nn/detail/dispatch.hpp"
 
 namespace ad::optim {
@@ -45,7 +45,7 @@ void for_each_with_grad(const std::vector<Tensor>& params, F f) {
 // Adam's and RMSprop's steps are their per-element sqrt and divide, and 16 lanes do those about
 // four times faster than the baseline's 4 (W3: Adam over 235,146 floats was a quarter of the
 // step in perf before; BM_adam_step_w3 209 µs after). A big parameter is split across threads
-// (detail::parallel_for): the step is memory-bound, and two cores stream a 4096×4096 weight,
+// (kernels::parallel_for): the step is memory-bound, and two cores stream a 4096×4096 weight,
 // its gradient and the result twice as fast as one (BM_sgd_step_w4: 18.1 → 8.9 ms).
 template <class F>
 AD_VEC_CLONES void update_f32(int64_t begin, int64_t end, F f) {
@@ -54,7 +54,7 @@ AD_SIMD
 }
 template <class T, class F>
 void update(int64_t n, F f) {
-  detail::parallel_for(n, detail::kElementwiseGrain, [&f](int64_t begin, int64_t end) {
+  kernels::parallel_for(n, kernels::kElementwiseGrain, [&f](int64_t begin, int64_t end) {
     if constexpr (std::is_same_v<T, float>) update_f32(begin, end, f);
     else
       for (int64_t k = begin; k < end; ++k) f(k);

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "autodiff/detail/kernels.hpp"
-#include "autodiff/detail/vec_math.hpp"
+#include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
 
@@ -27,8 +27,8 @@ void bias_act_kernel(const Tensor& z, const Tensor& b, Act act, Tensor& out) {
   switch (act) {
     case Act::identity: return detail::map2_into(z, b, out, [](auto x, auto c) { return x + c; });
     case Act::sigmoid:
-      return detail::map2_into(z, b, out, [](auto x, auto c) { return detail::vm::sigmoid(x + c); });
-    case Act::tanh: return detail::map2_into(z, b, out, [](auto x, auto c) { return detail::vm::tanh(x + c); });
+      return detail::map2_into(z, b, out, [](auto x, auto c) { return kernels::vm::sigmoid(x + c); });
+    case Act::tanh: return detail::map2_into(z, b, out, [](auto x, auto c) { return kernels::vm::tanh(x + c); });
     case Act::relu:
       return detail::map2_into(z, b, out, [](auto x, auto c) {
         const auto v = x + c;

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "autodiff/detail/kernels.hpp"
-#include "autodiff/detail/vec_math.hpp"
+#include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/dims.hpp"
@@ -69,7 +69,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets) {
   check_pair("binary_cross_entropy_with_logits", logits, targets);
   const double inv_n = 1.0 / static_cast<double>(logits.numel());
-  Tensor out = sum_pairs(logits, targets, inv_n, [](auto z, auto y) { return detail::vm::softplus(z) - z * y; });
+  Tensor out = sum_pairs(logits, targets, inv_n, [](auto z, auto y) { return kernels::vm::softplus(z) - z * y; });
   return record_op("binary_cross_entropy_with_logits", "dZ = (σ(Z) − Y) / n, dY = −Z / n", {logits, targets}, out,
                    [logits, targets, inv_n](BackwardContext& c) {
                      Tensor g = c.grad() * inv_n;
@@ -91,7 +91,7 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
     using T = decltype(a);
     const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
     const T ac = a < lo ? lo : (a > hi ? hi : a);  // NaN passes through
-    return y * detail::vm::log(ac) + (T{1} - y) * detail::vm::log(T{1} - ac);
+    return y * kernels::vm::log(ac) + (T{1} - y) * kernels::vm::log(T{1} - ac);
   });
   return record_op("binary_cross_entropy", "dA = (A − Y) / (A(1 − A)) / n, dY = (log(1 − A) − log A) / n",
                    {probs, targets}, out, [probs, targets, eps, n](BackwardContext& c) {

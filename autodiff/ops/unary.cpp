@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "autodiff/detail/kernels.hpp"
-#include "autodiff/detail/vec_math.hpp"
+#include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
 
@@ -16,19 +16,19 @@ using detail::map1;
 
 Tensor exp(const Tensor& x) {
   check_defined("exp", x);
-  Tensor y = map1(x, [](auto v) { return detail::vm::exp(v); });
+  Tensor y = map1(x, [](auto v) { return kernels::vm::exp(v); });
   return record_op("exp", "dX = dY ⊙ eˣ", {x}, y, [](BackwardContext& c) { c.add(0, c.grad() * c.output()); }, true);
 }
 
 Tensor log(const Tensor& x) {
   check_defined("log", x);
-  Tensor y = map1(x, [](auto v) { return detail::vm::log(v); });
+  Tensor y = map1(x, [](auto v) { return kernels::vm::log(v); });
   return record_op("log", "dX = dY / x", {x}, y, [x](BackwardContext& c) { c.add(0, c.grad() / x); });
 }
 
 Tensor tanh(const Tensor& x) {
   check_defined("tanh", x);
-  Tensor y = map1(x, [](auto v) { return detail::vm::tanh(v); });
+  Tensor y = map1(x, [](auto v) { return kernels::vm::tanh(v); });
   return record_op("tanh", "dX = dY ⊙ (1 − tanh²x)", {x}, y, [](BackwardContext& c) {
     c.add(0, act_backward(c.grad(), c.output(), Act::tanh));
   }, true);
@@ -37,7 +37,7 @@ Tensor tanh(const Tensor& x) {
 // σ(x) = 1/(1+e⁻ˣ) for x ≥ 0 and eˣ/(1+eˣ) for x < 0: neither form overflows.
 Tensor sigmoid(const Tensor& x) {
   check_defined("sigmoid", x);
-  Tensor y = map1(x, [](auto v) { return detail::vm::sigmoid(v); });
+  Tensor y = map1(x, [](auto v) { return kernels::vm::sigmoid(v); });
   return record_op("sigmoid", "dX = dY ⊙ σ(x)(1 − σ(x))", {x}, y, [](BackwardContext& c) {
     c.add(0, act_backward(c.grad(), c.output(), Act::sigmoid));
   }, true);
@@ -101,7 +101,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 // overflows, and log1p keeps the small tail exact.
 Tensor softplus(const Tensor& x) {
   check_defined("softplus", x);
-  Tensor y = map1(x, [](auto v) { return detail::vm::softplus(v); });
+  Tensor y = map1(x, [](auto v) { return kernels::vm::softplus(v); });
   return record_op("softplus", "dX = dY ⊙ σ(x)", {x}, y, [x](BackwardContext& c) { c.add(0, c.grad() * sigmoid(x)); });
 }
 

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "autodiff/detail/parallel.hpp"
+#include "autodiff/kernels/parallel.hpp"
 
 namespace {
 
@@ -117,7 +117,7 @@ TEST(Threads, RecordsDyingOnAnotherThreadLeaveTheirTapeConsistent) {
   EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{2, 2, 2}));
 }
 
-// The library's worker pool (detail::parallel_for): loops started from several threads at once (one gets the workers, the
+// The library's worker pool (kernels::parallel_for): loops started from several threads at once (one gets the workers, the
 // others run on their own thread) and a loop nested in a loop's chunk each cover their range
 // exactly once.
 TEST(Threads, ConcurrentAndNestedLoopsCoverEveryIndexOnce) {
@@ -125,14 +125,14 @@ TEST(Threads, ConcurrentAndNestedLoopsCoverEveryIndexOnce) {
   ad::set_num_threads(2);
   constexpr int64_t n = 4096;
   auto loop = [](std::vector<std::atomic<int>>& hits, bool nested) {
-    ad::detail::parallel_for(
+    ad::kernels::parallel_for(
         n, 64,
         [&](int64_t begin, int64_t end) {
           if (!nested) {
             for (int64_t i = begin; i < end; ++i) ++hits[static_cast<size_t>(i)];
             return;
           }
-          ad::detail::parallel_for(
+          ad::kernels::parallel_for(
               end - begin, 16,
               [&](int64_t b, int64_t e) {
                 for (int64_t i = begin + b; i < begin + e; ++i) ++hits[static_cast<size_t>(i)];

@@ -1,20 +1,23 @@
-// Internal: a long loop split across threads. For the memory-bound loops over big buffers (an
-// optimizer step over a 4096×4096 weight streams 200 MB) two cores stream about twice the
-// bytes of one; the product kernels (ops/thin_gemm.cpp, ops/packed_gemm.cpp) give each thread
-// a range of C's rows or columns. Short loops stay on the calling thread.
+// Internal (kernel layer): a long loop split across the library's worker threads. Memory-bound
+// loops over big buffers (an optimizer step over a wide layer's weights) go about twice as fast
+// on two cores as on one; the product kernels give each thread a range of C's rows or columns.
+// Short loops stay on the calling thread.
 //
-// The threads are the library's own workers, started on first use and then kept: starting a
-// thread per loop cost 14–23 µs here, a third of a 4·10⁶ multiply-add product. After a loop a
-// worker watches for the next one for 100 µs, then blocks on a condition variable, so a
-// program between training steps takes no CPU (autodiff/parallel.cpp).
+// The workers are started on first use and then kept, because starting a thread costs about as
+// much as a mid-sized product. Between loops a worker watches for the next one for a moment,
+// then blocks, so an idle program takes no CPU (kernels/parallel.cpp).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 
-#include "autodiff/tensor.hpp"
 
-namespace ad::detail {
+namespace ad::kernels {
+
+/// Threads used by the parallel loops and by BLAS (ad::set_num_threads sets it).
+int get_num_threads();
+/// Sets the thread count of the parallel loops and of BLAS; n ≥ 1 (checked by the caller).
+void set_num_threads(int n);
 
 /// The grain of a memory-bound elementwise loop: half a million elements (2 MB of float32,
 /// ~0.15 ms) per thread, so loops under a million elements run on the calling thread.
@@ -47,4 +50,4 @@ void parallel_for(int64_t n, int64_t grain, F f, int64_t align = 16) {
   }, &loop);
 }
 
-}  // namespace ad::detail
+}  // namespace ad::kernels

@@ -1,4 +1,4 @@
-// The packed product kernel (autodiff/detail/packed_gemm.hpp).
+// The packed product kernel (autodiff/kernels/packed_gemm.hpp).
 //
 // Threads: when C has rows to share out and op(B) is at most 4 MB (all of W3's and W4's
 // products), B is packed whole first, all threads packing a share of its panels, and then
@@ -25,7 +25,7 @@
 //     is turned around 16 × 16 at a time in registers while packing. Nothing is materialized.
 //   - While a block of A is computed on, the next one is prefetched (BlockPrefetch): the
 //     weights of a wide layer come from memory, and the copy that packs them stalled on it.
-#include "autodiff/detail/packed_gemm.hpp"
+#include "autodiff/kernels/packed_gemm.hpp"
 
 #include <algorithm>
 #include <array>
@@ -34,10 +34,10 @@
 #include <utility>
 
 #include "autodiff/allocator.hpp"
-#include "autodiff/detail/parallel.hpp"
-#include "autodiff/detail/simd_transpose.hpp"
+#include "autodiff/kernels/parallel.hpp"
+#include "autodiff/kernels/simd_transpose.hpp"
 
-namespace ad::detail {
+namespace ad::kernels {
 
 #if AD_HAVE_AVX512_INTRINSICS
 
@@ -396,7 +396,7 @@ void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, b
     const int64_t unit = std::clamp<int64_t>((m + 4 * threads - 1) / (4 * threads) + kMR - 1, kMR, kMC) / kMR * kMR;
     const int64_t apanel_floats = kAPanels * kMR * kKC;
     const size_t bytes = static_cast<size_t>(PackedB::floats(n, k) + threads * apanel_floats) * sizeof(float);
-    auto* space = static_cast<float*>(allocate(bytes));
+    auto* space = static_cast<float*>(detail::allocate(bytes));
     const PackedB pb{space, n, k};
     parallel_for(
         panels_of(n), std::max<int64_t>(1, (int64_t{1} << 14) / k),
@@ -409,7 +409,7 @@ void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, b
           for (RowUnit u = units.claim(); u.rows > 0;) u = product_unit(o, pb, u, units, apack);
         },
         1);
-    deallocate(space, bytes);
+    detail::deallocate(space, bytes);
     return;
   }
   // Otherwise a static split: ranges of rows (multiples of 16) or columns, each at least ~10⁶
@@ -418,14 +418,14 @@ void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, b
   const int64_t grain = std::max<int64_t>(16, (int64_t{1} << 20) / (other * k));
   const auto slots = static_cast<size_t>(threads);
   const size_t bytes = slots * kSlotFloats * sizeof(float);
-  auto* space = static_cast<float*>(allocate(bytes));
+  auto* space = static_cast<float*>(detail::allocate(bytes));
   std::atomic<size_t> next_slot{0};
   parallel_for(extent, grain, [&](int64_t begin, int64_t end) {
     float* slot = space + std::min(next_slot++, slots - 1) * kSlotFloats;
     if (split_rows) product_block(o, begin, end, 0, n, slot);
     else product_block(o, 0, m, begin, end, slot);
   });
-  deallocate(space, bytes);
+  detail::deallocate(space, bytes);
 }
 
 #else  // no AVX-512 intrinsics: never available, never called
@@ -435,4 +435,4 @@ void packed_gemm(int64_t, int64_t, int64_t, const float*, int64_t, bool, const f
 
 #endif
 
-}  // namespace ad::detail
+}  // namespace ad::kernels

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "autodiff/detail/thin_gemm.hpp"
+#include "autodiff/kernels/thin_gemm.hpp"
 #include "product_check.hpp"
 
 namespace {
@@ -25,14 +25,14 @@ using product_check::value;
 void check(int64_t m, int64_t n, int64_t k, bool trans_b) {
   const Product p{m, n, k, false, trans_b};
   product_check::check(p, [&](const float* a, const float* b, float* c) {
-    ad::detail::thin_gemm(m, n, k, a, p.lda(), b, p.ldb(), trans_b, c, p.ldc());
+    ad::kernels::thin_gemm(m, n, k, a, p.lda(), b, p.ldb(), trans_b, c, p.ldc());
   });
 }
 
 class ThinGemm : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!ad::detail::thin_gemm_available()) GTEST_SKIP() << "no AVX-512 here: the kernel is never used";
+    if (!ad::kernels::thin_gemm_available()) GTEST_SKIP() << "no AVX-512 here: the kernel is never used";
   }
 };
 
@@ -60,9 +60,9 @@ TEST_F(ThinGemm, ThreadedSplitGivesTheSingleThreadBits) {
     for (float& x : a) x = value(s);
     for (float& x : b) x = value(s);
     std::vector<float> one(static_cast<size_t>(m * n)), many(one.size());
-    ad::detail::thin_gemm(m, n, k, a.data(), k, b.data(), trans_b ? k : n, trans_b, one.data(), n);
+    ad::kernels::thin_gemm(m, n, k, a.data(), k, b.data(), trans_b ? k : n, trans_b, one.data(), n);
     ad::set_num_threads(3);
-    ad::detail::thin_product(m, n, k, a.data(), b.data(), trans_b, many.data());
+    ad::kernels::thin_product(m, n, k, a.data(), b.data(), trans_b, many.data());
     EXPECT_EQ(one, many) << "trans_b=" << trans_b;
   }
   ad::set_num_threads(saved);

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-namespace ad::detail {
+namespace ad::kernels {
 
 /// The most rows of C the kernel keeps in registers at once (and the largest m it takes).
 inline constexpr int64_t kThinGemmMaxRows = 24;
@@ -26,4 +26,4 @@ void thin_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, con
 /// up to get_num_threads() threads when the product is big enough to pay for them.
 void thin_product(int64_t m, int64_t n, int64_t k, const float* a, const float* b, bool trans_b, float* c);
 
-}  // namespace ad::detail
+}  // namespace ad::kernels

@@ -21,7 +21,7 @@
 #endif
 
 #if AD_HAVE_AVX512_INTRINSICS
-namespace ad::detail {
+namespace ad::kernels {
 
 /// r[i] (16 rows of 16 floats) becomes its transpose, r[j][i] = old r[i][j]: the usual
 /// unpack / shuffle network, 64 instructions for the tile.
@@ -48,5 +48,5 @@ namespace ad::detail {
   }
 }
 
-}  // namespace ad::detail
+}  // namespace ad::kernels
 #endif

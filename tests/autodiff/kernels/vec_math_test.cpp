@@ -1,4 +1,4 @@
-// The float32 transcendental kernels (autodiff/detail/vec_math.hpp) as the ops run them —
+// The float32 transcendental kernels (autodiff/kernels/vec_math.hpp) as the ops run them —
 // through ad::exp/log/tanh/sigmoid/softplus on tensors, so the vectorized clone this CPU picks
 // is the code under test — against double libm rounded to float: ulp error over a sweep of
 // every 4093rd float bit pattern (both signs, subnormals to inf), and the IEEE edge cases.

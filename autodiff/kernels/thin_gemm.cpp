@@ -1,4 +1,4 @@
-// The thin-product kernel (autodiff/detail/thin_gemm.hpp).
+// The thin-product kernel (autodiff/kernels/thin_gemm.hpp).
 //
 // All m ≤ 24 rows of C are computed at once, its columns in blocks of 16, k in chunks of
 // kChunk. For one (k chunk, column block) the m × 16 block of C lives in m AVX-512 registers
@@ -14,17 +14,17 @@
 //     are prefetched, one cache line per step, so streaming B overlaps the arithmetic.
 //   - Bᵀ (B is n × k): each block of 16 of B's rows is transposed into a (k chunk × 16) panel,
 //     then used like the plain case; the next block's rows are prefetched while it runs.
-#include "autodiff/detail/thin_gemm.hpp"
+#include "autodiff/kernels/thin_gemm.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
 
-#include "autodiff/detail/parallel.hpp"
-#include "autodiff/detail/simd_transpose.hpp"
+#include "autodiff/kernels/parallel.hpp"
+#include "autodiff/kernels/simd_transpose.hpp"
 
-namespace ad::detail {
+namespace ad::kernels {
 
 #if AD_HAVE_AVX512_INTRINSICS
 
@@ -185,4 +185,4 @@ void thin_product(int64_t m, int64_t n, int64_t k, const float* a, const float* 
   });
 }
 
-}  // namespace ad::detail
+}  // namespace ad::kernels

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <limits>
 
-namespace ad::detail::vm {
+namespace ad::kernels::vm {
 
 /// x·2ⁿ for n in [−152, 128], in two normal-range factors so that subnormal results are rounded
 /// once and overflow gives inf.
@@ -105,14 +105,14 @@ inline float log(float x) {
 inline float log1p_nonneg(float u) {
   const float w = 1.0f + u;
   const float d = w - 1.0f;
-  const float q = detail::vm::log(w) * u / (d == 0.0f ? 1.0f : d);
+  const float q = vm::log(w) * u / (d == 0.0f ? 1.0f : d);
   return d == 0.0f ? u : q;
 }
 
 /// σ(x) = 1/(1 + e⁻ˣ) for x ≥ 0 and eˣ/(1 + eˣ) for x < 0, both from e = e^−|x| ≤ 1: neither
 /// form overflows.
 inline float sigmoid(float x) {
-  const float e = detail::vm::exp_nonpos(neg_abs(x));
+  const float e = vm::exp_nonpos(neg_abs(x));
   const float inv = 1.0f / (1.0f + e);
   return x >= 0.0f ? inv : x != x ? x : e * inv;
 }
@@ -129,7 +129,7 @@ inline float tanh(float x) {
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
   const float small = ax + ax * z * p;
-  const float big = 1.0f - 2.0f / (detail::vm::exp(2.0f * ax) + 1.0f);
+  const float big = 1.0f - 2.0f / (vm::exp(2.0f * ax) + 1.0f);
   const float r = ax < 0.625f ? small : big;
   return std::bit_cast<float>(std::bit_cast<uint32_t>(r) | (std::bit_cast<uint32_t>(x) & 0x80000000u));
 }
@@ -137,7 +137,7 @@ inline float tanh(float x) {
 /// ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|): the exponent is never positive.
 inline float softplus(float x) {
   const float pos = x > 0.0f ? x : 0.0f;
-  const float y = pos + log1p_nonneg(detail::vm::exp_nonpos(neg_abs(x)));
+  const float y = pos + log1p_nonneg(vm::exp_nonpos(neg_abs(x)));
   return x != x ? x : y;
 }
 
@@ -152,4 +152,4 @@ inline double sigmoid(double x) {
 }
 inline double softplus(double x) { return (x > 0.0 ? x : 0.0) + std::log1p(std::exp(-std::abs(x))); }
 
-}  // namespace ad::detail::vm
+}  // namespace ad::kernels::vm

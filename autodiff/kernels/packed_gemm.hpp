@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-namespace ad::detail {
+namespace ad::kernels {
 
 /// Whether packed_gemm runs here: an x86-64 CPU with AVX-512F (checked once).
 bool packed_gemm_available();
@@ -23,4 +23,4 @@ bool packed_gemm_available();
 void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b,
                  int64_t ldb, bool trans_b, float* c, int64_t ldc);
 
-}  // namespace ad::detail
+}  // namespace ad::kernels

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "autodiff/detail/packed_gemm.hpp"
+#include "autodiff/kernels/packed_gemm.hpp"
 #include "product_check.hpp"
 
 namespace {
@@ -27,14 +27,14 @@ using product_check::Product;
 // C = op(A) · op(B) by the packed kernel, checked against float64 (product_check.hpp).
 void check(const Product& p) {
   product_check::check(p, [&p](const float* a, const float* b, float* c) {
-    ad::detail::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, c, p.ldc());
+    ad::kernels::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, c, p.ldc());
   });
 }
 
 class PackedGemm : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!ad::detail::packed_gemm_available()) GTEST_SKIP() << "no AVX-512 here: the kernel is never used";
+    if (!ad::kernels::packed_gemm_available()) GTEST_SKIP() << "no AVX-512 here: the kernel is never used";
   }
 };
 
@@ -67,10 +67,10 @@ TEST_F(PackedGemm, ThreadedSplitGivesTheSingleThreadBits) {
     const float *a = o.a.data(), *b = o.b.data();
     std::vector<float> one(p.c_size()), many(one.size());
     ad::set_num_threads(1);
-    ad::detail::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, one.data(), p.ldc());
+    ad::kernels::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, one.data(), p.ldc());
     for (int threads : {2, 3}) {
       ad::set_num_threads(threads);
-      ad::detail::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, many.data(), p.ldc());
+      ad::kernels::packed_gemm(p.m, p.n, p.k, a, p.lda(), p.ta, b, p.ldb(), p.tb, many.data(), p.ldc());
       EXPECT_EQ(one, many) << "m=" << p.m << " n=" << p.n << " k=" << p.k << ", " << threads << " threads";
     }
   }
@@ -84,7 +84,7 @@ TEST_F(PackedGemm, BigOperandsTakeTheStaticSplit) {
   const Product p{1100, 1040, 1030, false, true};
   const Operands o(p);
   std::vector<float> c(p.c_size()), one(p.c_size());
-  ad::detail::packed_gemm(p.m, p.n, p.k, o.a.data(), p.lda(), p.ta, o.b.data(), p.ldb(), p.tb, c.data(), p.ldc());
+  ad::kernels::packed_gemm(p.m, p.n, p.k, o.a.data(), p.lda(), p.ta, o.b.data(), p.ldb(), p.tb, c.data(), p.ldc());
   uint64_t s = 17;
   for (int sample = 0; sample < 300; ++sample) {
     s = s * 6364136223846793005ull + 1442695040888963407ull;
@@ -100,7 +100,7 @@ TEST_F(PackedGemm, BigOperandsTakeTheStaticSplit) {
   }
   const int saved = ad::get_num_threads();
   ad::set_num_threads(1);
-  ad::detail::packed_gemm(p.m, p.n, p.k, o.a.data(), p.lda(), p.ta, o.b.data(), p.ldb(), p.tb, one.data(), p.ldc());
+  ad::kernels::packed_gemm(p.m, p.n, p.k, o.a.data(), p.lda(), p.ta, o.b.data(), p.ldb(), p.tb, one.data(), p.ldc());
   ad::set_num_threads(saved);
   EXPECT_EQ(c, one);
 }

@@ -1,9 +1,10 @@
-// The worker pool behind detail::parallel_for (autodiff/detail/parallel.hpp).
+// The worker pool behind kernels::parallel_for (kernels/parallel.hpp), and the thread count.
 //
 // One loop at a time: a caller claims the pool with `busy_`, publishes the loop (a new
 // generation), wakes the workers and then takes task indices itself like any worker, so the
 // loop finishes even if no worker wakes in time (or none could be started). Indices are
 // handed out under the mutex; the caller returns once every task has finished.
+#include <cblas.h>
 #include <sched.h>
 
 #include <atomic>
@@ -14,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "autodiff/detail/parallel.hpp"
+#include "autodiff/kernels/parallel.hpp"
 
-namespace ad::detail {
+namespace ad::kernels {
 namespace {
 
 // The CPU this thread runs on, or −1 where that cannot be asked.
@@ -81,15 +82,11 @@ class WorkerPool {
     }
   }
 
-  // Between loops a worker first watches for the next one for kSpin, then blocks. A blocked
-  // worker took 5–50 µs to wake on this VM, as long as a 256-wide layer's product (d8 ran 10–25%
-  // slower than on OpenBLAS, whose threads spin for 0.1 s); a training step's loops mostly
-  // follow each other closer than kSpin, and an idle program stops spinning after it.
-  // A worker on the CPU of the thread that posted the last loop yields instead of pausing: that
-  // thread is running the program's serial part on this CPU, and a pause loop would hold the
-  // CPU from it until the scheduler's next tick. Both pinned to one CPU, the depth-32 network
-  // took 26–32 ms per step with pausing and 19–24 with yielding (free: 14–23 either way); in the
-  // comparison's slow phases whole processes ran at about the pinned speed (28–45 ms).
+  // Between loops a worker first watches for the next one for kSpin, then blocks: waking a
+  // blocked thread takes about as long as a narrow layer's product, and a training step's loops
+  // mostly follow each other closer than kSpin. A worker on the CPU of the thread that posted
+  // the last loop yields instead of pausing: that thread runs the program's serial part on this
+  // CPU, and a pause loop would hold the CPU from it until the scheduler's next tick.
   void work(uint64_t seen) {
     for (;;) {
       const auto until = std::chrono::steady_clock::now() + kSpin;
@@ -125,6 +122,9 @@ class WorkerPool {
 
 }  // namespace
 
+int get_num_threads() { return openblas_get_num_threads(); }
+void set_num_threads(int n) { openblas_set_num_threads(n); }
+
 void run_tasks(int64_t count, void (*task)(void*, int64_t), void* context) {
   if (count <= 1) {
     if (count == 1) task(context, 0);
@@ -133,4 +133,4 @@ void run_tasks(int64_t count, void (*task)(void*, int64_t), void* context) {
   WorkerPool::instance().run(count, task, context);
 }
 
-}  // namespace ad::detail
+}  // namespace ad::kernels

@@ -1,0 +1,56 @@
+#include "autodiff/kernels/gemm.hpp"
+
+#include <cblas.h>
+
+#include "autodiff/kernels/packed_gemm.hpp"
+#include "autodiff/kernels/thin_gemm.hpp"
+
+namespace ad::kernels {
+namespace {
+
+// A float32 product with at most kThinGemmMaxRows rows in C and at least this much work goes to
+// the thin kernel: below it OpenBLAS's small-matrix path is faster, and the thread split does
+// not pay. The measurements behind both thresholds are in bench/README.md.
+constexpr int64_t kThinGemmMinWork = int64_t{1} << 22;
+
+// Every other float32 product from this many multiply-adds up goes to the packed kernel. It is
+// where OpenBLAS would start splitting a product across its own threads, so OpenBLAS never runs
+// threaded on float32: after a threaded call its workers keep spinning for a long while and
+// take CPU from ours.
+constexpr int64_t kPackedGemmMinWork = int64_t{1} << 18;
+
+template <class T>
+void fill_zero(int64_t m, int64_t n, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = T(0);
+}
+
+CBLAS_TRANSPOSE blas_op(bool trans) { return trans ? CblasTrans : CblasNoTrans; }
+
+}  // namespace
+
+void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b, int64_t ldb,
+          bool trans_b, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) return fill_zero(m, n, c, ldc);
+  const int64_t work = m * n * k;
+  if (!trans_a && m <= kThinGemmMaxRows && work >= kThinGemmMinWork && lda == k && ldc == n &&
+      ldb == (trans_b ? k : n) && thin_gemm_available())
+    return thin_product(m, n, k, a, b, trans_b, c);
+  if (work >= kPackedGemmMinWork && packed_gemm_available())
+    return packed_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
+  cblas_sgemm(CblasRowMajor, blas_op(trans_a), blas_op(trans_b), static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0f, c,
+              static_cast<blasint>(ldc));
+}
+
+void gemm(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool trans_a, const double* b, int64_t ldb,
+          bool trans_b, double* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) return fill_zero(m, n, c, ldc);
+  cblas_dgemm(CblasRowMajor, blas_op(trans_a), blas_op(trans_b), static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0, c,
+              static_cast<blasint>(ldc));
+}
+
+}  // namespace ad::kernels

@@ -1,0 +1,19 @@
+// Internal (kernel layer): matrix products, and the one place that picks the backend for each.
+#pragma once
+
+#include <cstdint>
+
+namespace ad::kernels {
+
+/// C (m × n) = op(A) · op(B), row-major. op(A) is A (m × k, rows lda apart) or, when `trans_a`,
+/// the transpose of A (k × m); op(B) likewise, B (k × n) or the transpose of B (n × k). C's
+/// rows are ldc apart and every element of C is written (k = 0 gives zeros). Float32 products
+/// go to the thin or the packed AVX-512 kernel when the CPU has one and the shape suits it,
+/// everything else to BLAS; the choice depends only on the shape, so results are reproducible.
+void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b, int64_t ldb,
+          bool trans_b, float* c, int64_t ldc);
+/// The same in float64, always by BLAS.
+void gemm(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool trans_a, const double* b, int64_t ldb,
+          bool trans_b, double* c, int64_t ldc);
+
+}  // namespace ad::kernels
