@@ -12,7 +12,7 @@
 
 namespace ad::kernels {
 
-/// Whether packed_gemm runs here: an x86-64 CPU with AVX-512F (checked once).
+/// Whether packed_gemm runs here: avx512_enabled() (kernels/cpu.hpp).
 bool packed_gemm_available();
 
 /// C (m × n) = op(A) · op(B), row-major, with op(A) = A (m × k, rows lda apart) or, when
