@@ -6,7 +6,7 @@
 //   onednn         oneDNN's matmul primitive on tapegrad's layouts, created once per product
 //   onednn-pre     the same with the weight matrix reordered once, outside the timing, into
 //                  the layout the primitive prefers (only for W·A and Wᵀ·dZ)
-//   ad::gemm       what the library does today: its routing, C's allocation included
+//   routed         what the library does today: kernels::gemm, the one place that picks
 // oneDNN blocks only its right operand ("weights"), so to reorder W the product is computed
 // transposed: Cᵀ = op(B)ᵀ · op(A)ᵀ, written sample-major (C's transpose). tapegrad's column
 // layout wants C itself, which oneDNN's fast path cannot write transposed: onednn-pre is what
@@ -17,8 +17,9 @@
 // of the rounds. After a threaded OpenBLAS call its workers spin for ~0.1 s and would slow the
 // next backend, so a pause follows each OpenBLAS sample of a product big enough to thread.
 //
-//   gemm_bakeoff [--rounds N] [--no-avx512]
-// --no-avx512 runs tapegrad and oneDNN as on a CPU without AVX-512 (TAPEGRAD_NO_AVX512 and
+//   gemm_bakeoff [--rounds N] [--net NAME] [--no-avx512]
+// --net keeps the products of the networks whose name contains NAME (e.g. "b=1024").
+// --no-avx512 runs tapegrad and oneDNN as on a CPU without AVX-512 (kernels::force_no_avx512 and
 // oneDNN's ISA cap; run it with OPENBLAS_CORETYPE=Haswell so that OpenBLAS does the same).
 #include <cblas.h>
 #include <omp.h>
@@ -40,8 +41,10 @@
 #include <vector>
 
 #include "autodiff/autodiff.hpp"
-#include "autodiff/detail/packed_gemm.hpp"
-#include "autodiff/detail/thin_gemm.hpp"
+#include "autodiff/kernels/cpu.hpp"
+#include "autodiff/kernels/gemm.hpp"
+#include "autodiff/kernels/packed_gemm.hpp"
+#include "autodiff/kernels/thin_gemm.hpp"
 
 namespace {
 
@@ -77,7 +80,7 @@ std::vector<Product> all_products() {
 }
 
 // Operands of one product in one dtype, 64-byte aligned (tapegrad's allocator). openblas
-// writes c, the others c_ours (onednn-pre ct, ad::gemm a tensor of its own).
+// writes c, onednn-pre ct, the others c_ours.
 struct Candidate {
   std::string name;
   std::function<void()> run;
@@ -86,7 +89,7 @@ struct Candidate {
 };
 
 struct Operands {
-  ad::Tensor a, b, c, c_ours, ct, routed;
+  ad::Tensor a, b, c, c_ours, ct;
   Operands(const Product& p, ad::DType d)
       : a(ad::randn(p.ta ? ad::Shape{p.k, p.m} : ad::Shape{p.m, p.k}, d)),
         b(ad::randn(p.tb ? ad::Shape{p.n, p.k} : ad::Shape{p.k, p.n}, d)),
@@ -107,6 +110,14 @@ void openblas(const Product& p, const Operands& o, ad::DType d) {
   else
     cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, ptr<double>(o.a), lda, ptr<double>(o.b), ldb, 0.0,
                 ptr<double>(o.c), n);
+}
+
+void routed(const Product& p, const Operands& o, ad::DType d) {
+  const int64_t lda = o.a.shape()[1], ldb = o.b.shape()[1];
+  if (d == ad::DType::f32)
+    ad::kernels::gemm(p.m, p.n, p.k, ptr<float>(o.a), lda, p.ta, ptr<float>(o.b), ldb, p.tb, ptr<float>(o.c_ours), p.n);
+  else
+    ad::kernels::gemm(p.m, p.n, p.k, ptr<double>(o.a), lda, p.ta, ptr<double>(o.b), ldb, p.tb, ptr<double>(o.c_ours), p.n);
 }
 
 // ---- oneDNN ----------------------------------------------------------------------------------
@@ -176,14 +187,14 @@ std::vector<Candidate> candidates(const Product& p, Operands& o, ad::DType d, st
   std::vector<Candidate> out;
   const bool f32 = d == ad::DType::f32;
   void* mine = o.c_ours.raw_data();
-  if (f32 && ad::detail::packed_gemm_available())
+  if (f32 && ad::kernels::packed_gemm_available())
     out.push_back({"packed", [&p, &o, mine] {
-                     ad::detail::packed_gemm(p.m, p.n, p.k, ptr<float>(o.a), o.a.shape()[1], p.ta, ptr<float>(o.b),
+                     ad::kernels::packed_gemm(p.m, p.n, p.k, ptr<float>(o.a), o.a.shape()[1], p.ta, ptr<float>(o.b),
                                              o.b.shape()[1], p.tb, static_cast<float*>(mine), p.n);
                    }, at(mine), false});
-  if (f32 && !p.ta && p.m <= ad::detail::kThinGemmMaxRows && ad::detail::thin_gemm_available())
+  if (f32 && !p.ta && p.m <= ad::kernels::kThinGemmMaxRows && ad::kernels::thin_gemm_available())
     out.push_back({"thin", [&p, &o, mine] {
-                     ad::detail::thin_product(p.m, p.n, p.k, ptr<float>(o.a), ptr<float>(o.b), p.tb, static_cast<float*>(mine));
+                     ad::kernels::thin_product(p.m, p.n, p.k, ptr<float>(o.a), ptr<float>(o.b), p.tb, static_cast<float*>(mine));
                    }, at(mine), false});
   out.push_back({"openblas", [&p, &o, d] { openblas(p, o, d); }, at(o.c.raw_data()), false});
   if (f32) {  // oneDNN 2.6 has no float64
@@ -196,7 +207,7 @@ std::vector<Candidate> candidates(const Product& p, Operands& o, ad::DType d, st
       out.push_back({"onednn-pre", [pre] { (*pre)(); }, at(o.ct.raw_data()), true});
     }
   }
-  out.push_back({"ad::gemm", [&p, &o] { o.routed = ad::gemm(o.a, o.b, p.ta, p.tb); }, [&o] { return o.routed.raw_data(); }, false});
+  out.push_back({"routed", [&p, &o, d] { routed(p, o, d); }, at(mine), false});
   return out;
 }
 
@@ -254,7 +265,7 @@ std::vector<double> time_candidates(const Product& p, const std::vector<Candidat
 
 // ---- the table -------------------------------------------------------------------------------
 
-const std::vector<std::string> kColumns = {"packed", "thin", "openblas", "onednn", "onednn-pre", "ad::gemm"};
+const std::vector<std::string> kColumns = {"packed", "thin", "openblas", "onednn", "onednn-pre", "routed"};
 bool is_own(const std::string& name) { return name == "packed" || name == "thin"; }
 bool is_library(const std::string& name) { return name == "openblas" || name == "onednn" || name == "onednn-pre"; }
 
@@ -317,10 +328,12 @@ std::vector<Product> distinct(const std::vector<Product>& all) {
 
 int main(int argc, char** argv) {
   int rounds = 7;
+  std::string only;  // products of networks whose name contains this
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--no-avx512")) setenv("TAPEGRAD_NO_AVX512", "1", 1), dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx2);
-    else return std::fprintf(stderr, "usage: gemm_bakeoff [--rounds N] [--no-avx512]\n"), 2;
+    else if (!std::strcmp(argv[i], "--net") && i + 1 < argc) only = argv[++i];
+    else if (!std::strcmp(argv[i], "--no-avx512")) ad::kernels::force_no_avx512(true), dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx2);
+    else return std::fprintf(stderr, "usage: gemm_bakeoff [--rounds N] [--net NAME] [--no-avx512]\n"), 2;
   }
   ad::set_num_threads(2);
   openblas_set_num_threads(2);
@@ -328,20 +341,22 @@ int main(int argc, char** argv) {
   ad::manual_seed(1);
   std::printf("OpenBLAS %s (core %s), oneDNN %d.%d.%d, tapegrad own kernels %s; 2 threads each; median of %d rounds, µs per product\n\n",
               openblas_get_config(), openblas_get_corename(), dnnl_version()->major, dnnl_version()->minor,
-              dnnl_version()->patch, ad::detail::packed_gemm_available() ? "on" : "off (no AVX-512)", rounds);
+              dnnl_version()->patch, ad::kernels::packed_gemm_available() ? "on" : "off (no AVX-512)", rounds);
   std::printf("| network | product | C ← k | dtype |");
   for (const std::string& c : kColumns) std::printf(" %s |", c.c_str());
   std::printf(" best GFLOP/s | library / own |\n|---|---|---|---|");
   for (size_t i = 0; i < kColumns.size() + 2; ++i) std::printf("---:|");
   std::printf("\n");
   std::map<std::string, std::set<std::string>> impls;
-  for (const Product& p : distinct(all_products()))
+  for (const Product& p : distinct(all_products())) {
+    if (p.net.find(only) == std::string::npos) continue;
     for (ad::DType d : {ad::DType::f32, ad::DType::f64}) {
       Operands o(p, d);
       const std::vector<Candidate> cs = candidates(p, o, d, impls);
       check_results(p, d, cs, o);
       print_row(p, d, cs, time_candidates(p, cs, rounds));
     }
+  }
   for (const auto& [name, set] : impls)
     for (const std::string& impl : set) std::printf("\n%s ran oneDNN's %s implementation.", name.c_str(), impl.c_str());
   std::printf("\n");
