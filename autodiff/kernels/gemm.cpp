@@ -8,16 +8,21 @@
 namespace ad::kernels {
 namespace {
 
-// A float32 product with at most kThinGemmMaxRows rows in C and at least this much work goes to
-// the thin kernel: below it OpenBLAS's small-matrix path is faster, and the thread split does
-// not pay. The measurements behind both thresholds are in bench/README.md.
-constexpr int64_t kThinGemmMinWork = int64_t{1} << 22;
+// The backend of each float32 product, by the bake-off in bench/README.md ("Matrix-product
+// backends"): the hand-written kernels only where they beat OpenBLAS and oneDNN.
+//
+// A product with at most kThinGemmMaxRows rows in C and at least this much work goes to the thin
+// kernel: below it OpenBLAS's small-matrix path is as fast, and the thread split does not pay.
+constexpr int64_t kThinGemmMinWork = int64_t{1} << 20;
 
 // Every other float32 product from this many multiply-adds up goes to the packed kernel. It is
-// where OpenBLAS would start splitting a product across its own threads, so OpenBLAS never runs
-// threaded on float32: after a threaded call its workers keep spinning for a long while and
-// take CPU from ours.
+// where OpenBLAS would start splitting a product across its own threads: after a threaded call
+// its workers keep spinning for a long while and take CPU from ours, which makes the large
+// products, a tie in isolation, slower on OpenBLAS inside a training step.
 constexpr int64_t kPackedGemmMinWork = int64_t{1} << 18;
+// Except a C narrower than one of the kernel's 16-wide panels (a batch of a few samples): that
+// wastes most of each register tile, and OpenBLAS is several times faster even threaded.
+constexpr int64_t kPackedGemmMinColumns = 16;
 
 template <class T>
 void fill_zero(int64_t m, int64_t n, T* c, int64_t ldc) {
@@ -37,7 +42,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool tra
   if (!trans_a && m <= kThinGemmMaxRows && work >= kThinGemmMinWork && lda == k && ldc == n &&
       ldb == (trans_b ? k : n) && thin_gemm_available())
     return thin_product(m, n, k, a, b, trans_b, c);
-  if (work >= kPackedGemmMinWork && packed_gemm_available())
+  if (work >= kPackedGemmMinWork && n >= kPackedGemmMinColumns && packed_gemm_available())
     return packed_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
   cblas_sgemm(CblasRowMajor, blas_op(trans_a), blas_op(trans_b), static_cast<blasint>(m), static_cast<blasint>(n),
               static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0f, c,
