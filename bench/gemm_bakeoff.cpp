@@ -30,14 +30,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <set>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "autodiff/autodiff.hpp"
@@ -45,6 +44,7 @@
 #include "autodiff/kernels/gemm.hpp"
 #include "autodiff/kernels/packed_gemm.hpp"
 #include "autodiff/kernels/thin_gemm.hpp"
+#include "onednn_matmul.hpp"
 
 namespace {
 
@@ -120,63 +120,6 @@ void routed(const Product& p, const Operands& o, ad::DType d) {
     ad::kernels::gemm(p.m, p.n, p.k, ptr<double>(o.a), lda, p.ta, ptr<double>(o.b), ldb, p.tb, ptr<double>(o.c_ours), p.n);
 }
 
-// ---- oneDNN ----------------------------------------------------------------------------------
-
-using dnnl::memory;
-dnnl::engine& dnnl_engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-dnnl::stream& dnnl_stream() {
-  static dnnl::stream s(dnnl_engine());
-  return s;
-}
-
-// A row-major (rows × cols) matrix, or its transpose when `transposed` (stored cols × rows).
-memory::desc plain(int64_t rows, int64_t cols, bool transposed) {
-  return {{rows, cols}, memory::data_type::f32, transposed ? memory::dims{1, rows} : memory::dims{cols, 1}};
-}
-
-// A primitive and its arguments, made once, run as often as the timing wants.
-struct DnnlCall {
-  dnnl::matmul prim;
-  std::unordered_map<int, memory> args;
-  std::string impl;
-  void operator()() {
-    prim.execute(dnnl_stream(), args);
-    dnnl_stream().wait();
-  }
-};
-
-// C = op(A) · op(B) on tapegrad's layouts: A is oneDNN's src, B its weights.
-DnnlCall onednn_plain(const Product& p, const Operands& o) {
-  const auto src = plain(p.m, p.k, p.ta), wei = plain(p.k, p.n, p.tb), dst = plain(p.m, p.n, false);
-  dnnl::matmul::primitive_desc pd({src, wei, dst}, dnnl_engine());
-  auto& e = dnnl_engine();
-  return {dnnl::matmul(pd),
-          {{DNNL_ARG_SRC, memory(src, e, ptr<float>(o.a))},
-           {DNNL_ARG_WEIGHTS, memory(wei, e, ptr<float>(o.b))},
-           {DNNL_ARG_DST, memory(dst, e, ptr<float>(o.c_ours))}},
-          pd.impl_info_str()};
-}
-
-// Cᵀ (n × m, row-major) = op(B)ᵀ · op(A)ᵀ with op(A)ᵀ, the weight, reordered once into the
-// primitive's layout. op(A)ᵀ is A itself when ta, else A's transpose.
-DnnlCall onednn_prepacked(const Product& p, const Operands& o) {
-  auto& e = dnnl_engine();
-  const auto src = plain(p.n, p.k, !p.tb), dst = plain(p.n, p.m, false);
-  const auto wei_plain = plain(p.k, p.m, !p.ta);
-  const memory::desc wei_any({p.k, p.m}, memory::data_type::f32, memory::format_tag::any);
-  dnnl::matmul::primitive_desc pd({src, wei_any, dst}, e);
-  memory wei(pd.weights_desc(), e);
-  memory from(wei_plain, e, ptr<float>(o.a));
-  dnnl::reorder(from, wei).execute(dnnl_stream(), from, wei);
-  dnnl_stream().wait();
-  return {dnnl::matmul(pd),
-          {{DNNL_ARG_SRC, memory(src, e, ptr<float>(o.b))}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, memory(dst, e, ptr<float>(o.ct))}},
-          pd.impl_info_str()};
-}
-
 // ---- the candidates of one product ---------------------------------------------------------
 
 std::function<const void*()> at(const void* c) {
@@ -198,11 +141,13 @@ std::vector<Candidate> candidates(const Product& p, Operands& o, ad::DType d, st
                    }, at(mine), false});
   out.push_back({"openblas", [&p, &o, d] { openblas(p, o, d); }, at(o.c.raw_data()), false});
   if (f32) {  // oneDNN 2.6 has no float64
-    auto call = std::make_shared<DnnlCall>(onednn_plain(p, o));
+    auto call = std::make_shared<onednn::Call>(
+        onednn::plain(p.m, p.n, p.k, p.ta, p.tb, ptr<float>(o.a), ptr<float>(o.b), ptr<float>(o.c_ours)));
     impls["onednn"].insert(call->impl);
     out.push_back({"onednn", [call] { (*call)(); }, at(mine), false});
     if (p.role != "dZ·Aᵀ") {
-      auto pre = std::make_shared<DnnlCall>(onednn_prepacked(p, o));
+      auto pre = std::make_shared<onednn::Call>(
+          onednn::prepacked(p.m, p.n, p.k, p.ta, p.tb, ptr<float>(o.a), ptr<float>(o.b), ptr<float>(o.ct)));
       impls["onednn-pre"].insert(pre->impl);
       out.push_back({"onednn-pre", [pre] { (*pre)(); }, at(o.ct.raw_data()), true});
     }
@@ -221,6 +166,14 @@ double max_error(const T* ref, const T* got, const Product& p, bool transposed) 
       worst = std::max(worst, std::abs(g - r) / (std::abs(r) + 1.0));
     }
   return worst;
+}
+
+// The 1-minute load average: on a shared machine it says how much the figures can be trusted.
+std::string load_average() {
+  std::ifstream f("/proc/loadavg");
+  std::string one;
+  f >> one;
+  return one.empty() ? "?" : one;
 }
 
 // ---- timing --------------------------------------------------------------------------------
@@ -274,27 +227,76 @@ std::string shape_of(const Product& p) {
          (p.tb ? " (Bᵀ)" : "");
 }
 
-// One row: median µs per backend ("–" where it does not apply), the best GFLOP/s, and the best
-// library's time over the best own kernel's (above 1: the own kernel is faster).
-void print_row(const Product& p, ad::DType d, const std::vector<Candidate>& cs, const std::vector<double>& secs) {
-  std::map<std::string, double> by_name;
-  for (size_t i = 0; i < cs.size(); ++i) by_name[cs[i].name] = secs[i];
-  double best = 1e30, own = 1e30, lib = 1e30;
-  for (const auto& [name, s] : by_name) {
-    if (name != "onednn-pre") best = std::min(best, s);  // onednn-pre does not give tapegrad's C
-    if (is_own(name)) own = std::min(own, s);
-    if (is_library(name) && name != "onednn-pre") lib = std::min(lib, s);
+// One product's medians, seconds per call by backend, and the backend kernels::gemm picks.
+struct Row {
+  Product p;
+  ad::DType d;
+  std::map<std::string, double> secs;
+  std::string route;
+  double best(bool (*pick)(const std::string&)) const {
+    double t = 1e30;
+    for (const auto& [name, s] : secs)
+      if (pick(name)) t = std::min(t, s);
+    return t;
   }
-  std::printf("| %s | %s | %s | %s |", p.net.c_str(), p.role.c_str(), shape_of(p).c_str(), d == ad::DType::f32 ? "f32" : "f64");
+};
+// onednn-pre writes Cᵀ, not tapegrad's C: shown, never counted as the best library.
+bool counts_as_library(const std::string& name) { return is_library(name) && name != "onednn-pre"; }
+bool counts_at_all(const std::string& name) { return name != "onednn-pre"; }
+
+std::string route_of(const Product& p, ad::DType d, const Operands& o) {
+  if (d != ad::DType::f32) return "openblas";
+  switch (ad::kernels::gemm_backend(p.m, p.n, p.k, o.a.shape()[1], p.ta, o.b.shape()[1], p.tb, p.n)) {
+    case ad::kernels::GemmBackend::thin: return "thin";
+    case ad::kernels::GemmBackend::packed: return "packed";
+    case ad::kernels::GemmBackend::blas: break;
+  }
+  return "openblas";
+}
+
+// Median µs per backend ("–" where it does not apply), the best GFLOP/s, and the best library's
+// time over the best own kernel's (above 1: the own kernel is faster).
+void print_row(const Row& r) {
+  std::printf("| %s | %s | %s | %s | %s |", r.p.net.c_str(), r.p.role.c_str(), shape_of(r.p).c_str(),
+              r.d == ad::DType::f32 ? "f32" : "f64", r.route.c_str());
   for (const std::string& col : kColumns) {
-    auto it = by_name.find(col);
-    if (it == by_name.end()) std::printf(" – |");
+    auto it = r.secs.find(col);
+    if (it == r.secs.end()) std::printf(" – |");
     else std::printf(" %.1f |", it->second * 1e6);
   }
-  std::printf(" %.1f |", 2 * p.madds() / best / 1e9);
-  if (own < 1e30) std::printf(" %.2f |\n", lib / own);
+  const double own = r.best(is_own);
+  std::printf(" %.1f |", 2 * r.p.madds() / r.best(counts_at_all) / 1e9);
+  if (own < 1e30) std::printf(" %.2f |\n", r.best(counts_as_library) / own);
   else std::printf(" – |\n");
   std::fflush(stdout);
+}
+
+// Per backend kernels::gemm picks: how the best library compares with the best own kernel on
+// those products (geometric mean and range of the ratio), on how many the own kernel is ≥ 10%
+// ahead, and the summed medians of the routed backend and of the best library.
+void print_summary(const std::vector<Row>& rows) {
+  std::printf("\n| dtype, routed to | products | best library / best own: geomean (range) | own ≥ 10%% ahead | "
+              "Σ routed ms | Σ best library ms |\n|---|---:|---:|---:|---:|---:|\n");
+  for (ad::DType d : {ad::DType::f32, ad::DType::f64})
+    for (const std::string route : {"thin", "packed", "openblas"}) {
+      int count = 0, ahead = 0, ratios = 0;
+      double log_sum = 0, lo = 1e30, hi = 0, routed = 0, library = 0;
+      for (const Row& r : rows) {
+        if (r.d != d || r.route != route) continue;
+        ++count;
+        routed += r.secs.at("routed"), library += r.best(counts_as_library);
+        const double own = r.best(is_own);
+        if (own >= 1e30) continue;
+        const double ratio = r.best(counts_as_library) / own;
+        ++ratios, log_sum += std::log(ratio), lo = std::min(lo, ratio), hi = std::max(hi, ratio);
+        ahead += ratio >= 1.1;
+      }
+      if (count == 0) continue;
+      std::printf("| %s, %s | %d |", d == ad::DType::f32 ? "f32" : "f64", route.c_str(), count);
+      if (ratios) std::printf(" %.2f (%.2f–%.2f) | %d |", std::exp(log_sum / ratios), lo, hi, ahead);
+      else std::printf(" – | – |");
+      std::printf(" %.3f | %.3f |\n", routed * 1e3, library * 1e3);
+    }
 }
 
 // Compares every candidate's C with openblas's; a mismatch is printed, never hidden.
@@ -324,6 +326,38 @@ std::vector<Product> distinct(const std::vector<Product>& all) {
   return out;
 }
 
+void print_header(int rounds) {
+  std::printf("OpenBLAS %s (core %s), oneDNN %d.%d.%d, tapegrad's own kernels %s; 2 threads each; median of %d "
+              "rounds, µs per product; load average %s at the start\n\n",
+              openblas_get_config(), openblas_get_corename(), dnnl_version()->major, dnnl_version()->minor,
+              dnnl_version()->patch, ad::kernels::packed_gemm_available() ? "on" : "off (no AVX-512)", rounds,
+              load_average().c_str());
+  std::printf("| network | product | C ← k | dtype | routed to |");
+  for (const std::string& c : kColumns) std::printf(" %s |", c.c_str());
+  std::printf(" best GFLOP/s | library / own |\n|---|---|---|---|---|");
+  for (size_t i = 0; i < kColumns.size() + 2; ++i) std::printf("---:|");
+  std::printf("\n");
+}
+
+// Times every product of the networks whose name contains `only`, printing a row each.
+std::vector<Row> run_all(const std::string& only, int rounds, std::map<std::string, std::set<std::string>>& impls) {
+  std::vector<Row> rows;
+  for (const Product& p : distinct(all_products())) {
+    if (p.net.find(only) == std::string::npos) continue;
+    for (ad::DType d : {ad::DType::f32, ad::DType::f64}) {
+      Operands o(p, d);
+      const std::vector<Candidate> cs = candidates(p, o, d, impls);
+      check_results(p, d, cs, o);
+      const std::vector<double> secs = time_candidates(p, cs, rounds);
+      Row r{p, d, {}, route_of(p, d, o)};
+      for (size_t i = 0; i < cs.size(); ++i) r.secs[cs[i].name] = secs[i];
+      print_row(r);
+      rows.push_back(std::move(r));
+    }
+  }
+  return rows;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -339,26 +373,11 @@ int main(int argc, char** argv) {
   openblas_set_num_threads(2);
   omp_set_num_threads(2);
   ad::manual_seed(1);
-  std::printf("OpenBLAS %s (core %s), oneDNN %d.%d.%d, tapegrad own kernels %s; 2 threads each; median of %d rounds, µs per product\n\n",
-              openblas_get_config(), openblas_get_corename(), dnnl_version()->major, dnnl_version()->minor,
-              dnnl_version()->patch, ad::kernels::packed_gemm_available() ? "on" : "off (no AVX-512)", rounds);
-  std::printf("| network | product | C ← k | dtype |");
-  for (const std::string& c : kColumns) std::printf(" %s |", c.c_str());
-  std::printf(" best GFLOP/s | library / own |\n|---|---|---|---|");
-  for (size_t i = 0; i < kColumns.size() + 2; ++i) std::printf("---:|");
-  std::printf("\n");
+  print_header(rounds);
   std::map<std::string, std::set<std::string>> impls;
-  for (const Product& p : distinct(all_products())) {
-    if (p.net.find(only) == std::string::npos) continue;
-    for (ad::DType d : {ad::DType::f32, ad::DType::f64}) {
-      Operands o(p, d);
-      const std::vector<Candidate> cs = candidates(p, o, d, impls);
-      check_results(p, d, cs, o);
-      print_row(p, d, cs, time_candidates(p, cs, rounds));
-    }
-  }
+  print_summary(run_all(only, rounds, impls));
+  std::printf("\nLoad average %s at the end.\n", load_average().c_str());
   for (const auto& [name, set] : impls)
-    for (const std::string& impl : set) std::printf("\n%s ran oneDNN's %s implementation.", name.c_str(), impl.c_str());
-  std::printf("\n");
+    for (const std::string& impl : set) std::printf("%s ran oneDNN's %s implementation.\n", name.c_str(), impl.c_str());
   return 0;
 }

@@ -34,16 +34,25 @@ CBLAS_TRANSPOSE blas_op(bool trans) { return trans ? CblasTrans : CblasNoTrans; 
 
 }  // namespace
 
+GemmBackend gemm_backend(int64_t m, int64_t n, int64_t k, int64_t lda, bool trans_a, int64_t ldb, bool trans_b,
+                         int64_t ldc) {
+  const int64_t work = m * n * k;
+  if (!trans_a && m <= kThinGemmMaxRows && work >= kThinGemmMinWork && lda == k && ldc == n &&
+      ldb == (trans_b ? k : n) && thin_gemm_available())
+    return GemmBackend::thin;
+  if (work >= kPackedGemmMinWork && n >= kPackedGemmMinColumns && packed_gemm_available()) return GemmBackend::packed;
+  return GemmBackend::blas;
+}
+
 void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b, int64_t ldb,
           bool trans_b, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) return fill_zero(m, n, c, ldc);
-  const int64_t work = m * n * k;
-  if (!trans_a && m <= kThinGemmMaxRows && work >= kThinGemmMinWork && lda == k && ldc == n &&
-      ldb == (trans_b ? k : n) && thin_gemm_available())
-    return thin_product(m, n, k, a, b, trans_b, c);
-  if (work >= kPackedGemmMinWork && n >= kPackedGemmMinColumns && packed_gemm_available())
-    return packed_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
+  switch (gemm_backend(m, n, k, lda, trans_a, ldb, trans_b, ldc)) {
+    case GemmBackend::thin: return thin_product(m, n, k, a, b, trans_b, c);
+    case GemmBackend::packed: return packed_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
+    case GemmBackend::blas: break;
+  }
   cblas_sgemm(CblasRowMajor, blas_op(trans_a), blas_op(trans_b), static_cast<blasint>(m), static_cast<blasint>(n),
               static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0f, c,
               static_cast<blasint>(ldc));

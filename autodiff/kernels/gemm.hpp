@@ -12,6 +12,11 @@ namespace ad::kernels {
 /// everything else to BLAS; the choice depends only on the shape, so results are reproducible.
 void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b, int64_t ldb,
           bool trans_b, float* c, int64_t ldc);
+/// The backends of a float32 product.
+enum class GemmBackend { thin, packed, blas };
+/// The backend kernels::gemm runs this float32 product on (the arguments as gemm's).
+GemmBackend gemm_backend(int64_t m, int64_t n, int64_t k, int64_t lda, bool trans_a, int64_t ldb, bool trans_b,
+                         int64_t ldc);
 /// The same in float64, always by BLAS.
 void gemm(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool trans_a, const double* b, int64_t ldb,
           bool trans_b, double* c, int64_t ldc);

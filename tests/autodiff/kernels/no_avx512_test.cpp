@@ -45,6 +45,21 @@ TEST_F(NoAvx512, NeitherKernelIsAvailable) {
   EXPECT_FALSE(ad::kernels::thin_gemm_available());
 }
 
+// With the switch on every float32 product goes to BLAS; without it, the shapes each kernel
+// was kept for go to that kernel (on a CPU with AVX-512).
+TEST_F(NoAvx512, EveryProductIsRoutedToBlas) {
+  using ad::kernels::GemmBackend;
+  EXPECT_EQ(ad::kernels::gemm_backend(20, 209, 12288, 12288, false, 209, false, 209), GemmBackend::blas);
+  EXPECT_EQ(ad::kernels::gemm_backend(4096, 256, 4096, 4096, false, 256, false, 256), GemmBackend::blas);
+  ad::kernels::force_no_avx512(false);
+  if (!ad::kernels::avx512_enabled()) GTEST_SKIP() << "no AVX-512 here";
+  EXPECT_EQ(ad::kernels::gemm_backend(20, 209, 12288, 12288, false, 209, false, 209), GemmBackend::thin);
+  EXPECT_EQ(ad::kernels::gemm_backend(10, 128, 1024, 1024, false, 1024, true, 128), GemmBackend::thin);
+  EXPECT_EQ(ad::kernels::gemm_backend(4096, 256, 4096, 4096, true, 256, false, 256), GemmBackend::packed);
+  EXPECT_EQ(ad::kernels::gemm_backend(256, 4, 784, 784, false, 4, false, 4), GemmBackend::blas);  // C too narrow
+  EXPECT_EQ(ad::kernels::gemm_backend(4, 400, 2, 2, false, 400, false, 400), GemmBackend::blas);  // too small
+}
+
 TEST(NoAvx512Environment, TheVariableTurnsTheKernelsOffForTheProcess) {
   if (!environment_turns_avx512_off()) GTEST_SKIP() << "run by CTest a second time with TAPEGRAD_NO_AVX512=1";
   EXPECT_FALSE(ad::kernels::avx512_enabled());
