@@ -13,9 +13,11 @@
 // oneDNN would give a library laid out sample-major, an upper bound for tapegrad.
 //
 // Every backend runs on 2 threads. Each round times every backend once per product, in an order
-// that rotates with the round, each sample at least ~20 ms of calls; the table gives the median
-// of the rounds. After a threaded OpenBLAS call its workers spin for ~0.1 s and would slow the
-// next backend, so a pause follows each OpenBLAS sample of a product big enough to thread.
+// that rotates with the round, each sample at least ~10 ms of calls. The table gives the median
+// of the rounds; the summary also compares each backend's fastest round, since the noise of a
+// shared machine only ever adds. After a threaded OpenBLAS call its workers spin for ~0.1 s and
+// would slow the next backend, so a pause follows each OpenBLAS sample of a product big enough
+// to thread.
 //
 //   gemm_bakeoff [--rounds N] [--net NAME] [--no-avx512]
 // --net keeps the products of the networks whose name contains NAME (e.g. "b=1024").
@@ -178,7 +180,7 @@ std::string load_average() {
 
 // ---- timing --------------------------------------------------------------------------------
 
-constexpr double kSampleSeconds = 0.02;
+constexpr double kSampleSeconds = 0.01;
 constexpr double kThreadedMadds = 1 << 18;  // OpenBLAS 0.3.21 threads a product from here
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -196,8 +198,8 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
-// Median seconds per call of each candidate, over `rounds` rounds in a rotating order.
-std::vector<double> time_candidates(const Product& p, const std::vector<Candidate>& cs, int rounds) {
+// Seconds per call of each candidate in each of `rounds` rounds, the order rotating per round.
+std::vector<std::vector<double>> time_candidates(const Product& p, const std::vector<Candidate>& cs, int rounds) {
   std::vector<int64_t> iters;
   for (const Candidate& c : cs) {
     c.run();  // warm-up (and the first call's one-off costs)
@@ -211,9 +213,7 @@ std::vector<double> time_candidates(const Product& p, const std::vector<Candidat
       if (cs[i].name == "openblas" && p.madds() >= kThreadedMadds)
         std::this_thread::sleep_for(std::chrono::milliseconds(120));
     }
-  std::vector<double> out;
-  for (auto& s : secs) out.push_back(median(s));
-  return out;
+  return secs;
 }
 
 // ---- the table -------------------------------------------------------------------------------
@@ -227,15 +227,16 @@ std::string shape_of(const Product& p) {
          (p.tb ? " (Bᵀ)" : "");
 }
 
-// One product's medians, seconds per call by backend, and the backend kernels::gemm picks.
+// One product's seconds per call by backend, the median and the fastest round, and the backend
+// kernels::gemm picks.
 struct Row {
   Product p;
   ad::DType d;
-  std::map<std::string, double> secs;
+  std::map<std::string, double> secs, fastest;
   std::string route;
-  double best(bool (*pick)(const std::string&)) const {
+  double best(bool (*pick)(const std::string&), bool by_fastest = false) const {
     double t = 1e30;
-    for (const auto& [name, s] : secs)
+    for (const auto& [name, s] : by_fastest ? fastest : secs)
       if (pick(name)) t = std::min(t, s);
     return t;
   }
@@ -271,30 +272,43 @@ void print_row(const Row& r) {
   std::fflush(stdout);
 }
 
-// Per backend kernels::gemm picks: how the best library compares with the best own kernel on
-// those products (geometric mean and range of the ratio), on how many the own kernel is ≥ 10%
-// ahead, and the summed medians of the routed backend and of the best library.
+// The ratio best library / best own kernel over some rows: geometric mean, range, and on how
+// many the own kernel is ≥ 10% ahead.
+struct RatioStats {
+  int count = 0, ahead = 0;
+  double log_sum = 0, lo = 1e30, hi = 0;
+  void add(double ratio) {
+    ++count, log_sum += std::log(ratio), lo = std::min(lo, ratio), hi = std::max(hi, ratio);
+    ahead += ratio >= 1.1;
+  }
+  void print() const {
+    if (count) std::printf(" %.2f (%.2f–%.2f) | %d |", std::exp(log_sum / count), lo, hi, ahead);
+    else std::printf(" – | – |");
+  }
+};
+
+// Per backend kernels::gemm picks: the ratio by medians and by each backend's fastest round,
+// and the summed medians of the routed backend and of the best library.
 void print_summary(const std::vector<Row>& rows) {
-  std::printf("\n| dtype, routed to | products | best library / best own: geomean (range) | own ≥ 10%% ahead | "
-              "Σ routed ms | Σ best library ms |\n|---|---:|---:|---:|---:|---:|\n");
+  std::printf("\n| dtype, routed to | products | library / own, medians: geomean (range) | own ≥ 10%% ahead | "
+              "library / own, fastest rounds | own ≥ 10%% ahead | Σ routed ms | Σ best library ms |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (ad::DType d : {ad::DType::f32, ad::DType::f64})
     for (const std::string route : {"thin", "packed", "openblas"}) {
-      int count = 0, ahead = 0, ratios = 0;
-      double log_sum = 0, lo = 1e30, hi = 0, routed = 0, library = 0;
+      int count = 0;
+      RatioStats by_median, by_fastest;
+      double routed = 0, library = 0;
       for (const Row& r : rows) {
         if (r.d != d || r.route != route) continue;
-        ++count;
-        routed += r.secs.at("routed"), library += r.best(counts_as_library);
-        const double own = r.best(is_own);
-        if (own >= 1e30) continue;
-        const double ratio = r.best(counts_as_library) / own;
-        ++ratios, log_sum += std::log(ratio), lo = std::min(lo, ratio), hi = std::max(hi, ratio);
-        ahead += ratio >= 1.1;
+        ++count, routed += r.secs.at("routed"), library += r.best(counts_as_library);
+        if (r.best(is_own) >= 1e30) continue;
+        by_median.add(r.best(counts_as_library) / r.best(is_own));
+        by_fastest.add(r.best(counts_as_library, true) / r.best(is_own, true));
       }
       if (count == 0) continue;
       std::printf("| %s, %s | %d |", d == ad::DType::f32 ? "f32" : "f64", route.c_str(), count);
-      if (ratios) std::printf(" %.2f (%.2f–%.2f) | %d |", std::exp(log_sum / ratios), lo, hi, ahead);
-      else std::printf(" – | – |");
+      by_median.print();
+      by_fastest.print();
       std::printf(" %.3f | %.3f |\n", routed * 1e3, library * 1e3);
     }
 }
@@ -348,9 +362,12 @@ std::vector<Row> run_all(const std::string& only, int rounds, std::map<std::stri
       Operands o(p, d);
       const std::vector<Candidate> cs = candidates(p, o, d, impls);
       check_results(p, d, cs, o);
-      const std::vector<double> secs = time_candidates(p, cs, rounds);
-      Row r{p, d, {}, route_of(p, d, o)};
-      for (size_t i = 0; i < cs.size(); ++i) r.secs[cs[i].name] = secs[i];
+      const auto secs = time_candidates(p, cs, rounds);
+      Row r{p, d, {}, {}, route_of(p, d, o)};
+      for (size_t i = 0; i < cs.size(); ++i) {
+        r.secs[cs[i].name] = median(secs[i]);
+        r.fastest[cs[i].name] = *std::min_element(secs[i].begin(), secs[i].end());
+      }
       print_row(r);
       rows.push_back(std::move(r));
     }
@@ -361,7 +378,7 @@ std::vector<Row> run_all(const std::string& only, int rounds, std::map<std::stri
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 7;
+  int rounds = 11;
   std::string only;  // products of networks whose name contains this
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
