@@ -199,7 +199,9 @@ double median(std::vector<double> v) {
 }
 
 // Seconds per call of each candidate in each of `rounds` rounds, the order rotating per round.
-std::vector<std::vector<double>> time_candidates(const Product& p, const std::vector<Candidate>& cs, int rounds) {
+// `routed_blas`: the routed candidate calls OpenBLAS too, and pauses after it as well.
+std::vector<std::vector<double>> time_candidates(const Product& p, const std::vector<Candidate>& cs, int rounds,
+                                                 bool routed_blas) {
   std::vector<int64_t> iters;
   for (const Candidate& c : cs) {
     c.run();  // warm-up (and the first call's one-off costs)
@@ -210,7 +212,8 @@ std::vector<std::vector<double>> time_candidates(const Product& p, const std::ve
     for (size_t j = 0; j < cs.size(); ++j) {
       const size_t i = (j + static_cast<size_t>(r)) % cs.size();
       secs[i].push_back(sample(cs[i], iters[i]));
-      if (cs[i].name == "openblas" && p.madds() >= kThreadedMadds)
+      const bool blas = cs[i].name == "openblas" || (routed_blas && cs[i].name == "routed");
+      if (blas && p.madds() >= kThreadedMadds)
         std::this_thread::sleep_for(std::chrono::milliseconds(120));
     }
   return secs;
@@ -291,16 +294,17 @@ struct RatioStats {
 // and the summed medians of the routed backend and of the best library.
 void print_summary(const std::vector<Row>& rows) {
   std::printf("\n| dtype, routed to | products | library / own, medians: geomean (range) | own ≥ 10%% ahead | "
-              "library / own, fastest rounds | own ≥ 10%% ahead | Σ routed ms | Σ best library ms |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+              "library / own, fastest rounds | own ≥ 10%% ahead | Σ routed ms | Σ openblas ms | Σ best library ms |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (ad::DType d : {ad::DType::f32, ad::DType::f64})
     for (const std::string route : {"thin", "packed", "openblas"}) {
       int count = 0;
       RatioStats by_median, by_fastest;
-      double routed = 0, library = 0;
+      double routed = 0, openblas = 0, library = 0;
       for (const Row& r : rows) {
         if (r.d != d || r.route != route) continue;
-        ++count, routed += r.secs.at("routed"), library += r.best(counts_as_library);
+        ++count, routed += r.secs.at("routed"), openblas += r.secs.at("openblas");
+        library += r.best(counts_as_library);
         if (r.best(is_own) >= 1e30) continue;
         by_median.add(r.best(counts_as_library) / r.best(is_own));
         by_fastest.add(r.best(counts_as_library, true) / r.best(is_own, true));
@@ -309,7 +313,7 @@ void print_summary(const std::vector<Row>& rows) {
       std::printf("| %s, %s | %d |", d == ad::DType::f32 ? "f32" : "f64", route.c_str(), count);
       by_median.print();
       by_fastest.print();
-      std::printf(" %.3f | %.3f |\n", routed * 1e3, library * 1e3);
+      std::printf(" %.3f | %.3f | %.3f |\n", routed * 1e3, openblas * 1e3, library * 1e3);
     }
 }
 
@@ -362,8 +366,8 @@ std::vector<Row> run_all(const std::string& only, int rounds, std::map<std::stri
       Operands o(p, d);
       const std::vector<Candidate> cs = candidates(p, o, d, impls);
       check_results(p, d, cs, o);
-      const auto secs = time_candidates(p, cs, rounds);
       Row r{p, d, {}, {}, route_of(p, d, o)};
+      const auto secs = time_candidates(p, cs, rounds, r.route == "openblas");
       for (size_t i = 0; i < cs.size(); ++i) {
         r.secs[cs[i].name] = median(secs[i]);
         r.fastest[cs[i].name] = *std::min_element(secs[i].begin(), secs[i].end());
