@@ -41,7 +41,7 @@ void accumulate(Ref<TensorImpl>& slot, const Tensor& g, bool create_graph) {
   const bool in_place = !create_graph && slot.unique() && slot->storage.unique() && !slot->requires_grad;
   Tensor cur(slot);
   if (in_place) {
-    add_(cur, g);
+    cur.add_(g);
     return;
   }
   slot = (cur + g).ref();

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "autodiff/detail/kernels.hpp"
+#include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/tensor.hpp"
 
@@ -66,7 +66,7 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype
     throw ShapeError(fmt::format("tensor: {} values cannot fill shape {} ({} elements)", values.size(), shape.str(),
                                  shape.numel()));
   Tensor t = empty(shape, dtype);
-  detail::dispatch(dtype, [&](auto tag) {
+  kernels::dispatch(dtype, [&](auto tag) {
     auto* p = static_cast<decltype(tag)*>(t.raw_data());
     for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<decltype(tag)>(values[i]);
   });
@@ -78,7 +78,7 @@ uint64_t random_u64() { return generator()(); }
 
 Tensor rand(const Shape& shape, DType dtype) {
   Tensor t = make("rand", shape, dtype);
-  detail::dispatch(dtype, [&](auto tag) {
+  kernels::dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);
     auto* p = static_cast<T*>(t.raw_data());
     for (int64_t i = 0; i < t.numel(); ++i) {
@@ -92,7 +92,7 @@ Tensor rand(const Shape& shape, DType dtype) {
 // Box–Muller: two uniforms give two independent standard normals.
 Tensor randn(const Shape& shape, DType dtype) {
   Tensor t = make("randn", shape, dtype);
-  detail::dispatch(dtype, [&](auto tag) {
+  kernels::dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);
     auto* p = static_cast<T*>(t.raw_data());
     const int64_t n = t.numel();

@@ -89,13 +89,6 @@ struct InputRef {
   const Tensor* t;
 };
 
-/// True when grad mode is on and any input requires a gradient.
-inline bool should_record(std::initializer_list<const Tensor*> inputs) {
-  if (!is_grad_enabled()) return false;
-  for (const Tensor* t : inputs)
-    if (t->defined() && t->requires_grad()) return true;
-  return false;
-}
 /// Puts `node` on this thread's tape as the producer of `output`; returns `output`.
 Tensor attach(Node* node, const char* name, const char* math, const Tensor* const* inputs, size_t n_inputs,
               Tensor output, bool save_output);

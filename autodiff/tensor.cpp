@@ -8,9 +8,12 @@
 #include <ostream>
 
 #include "autodiff/allocator.hpp"
-#include "autodiff/detail/kernels.hpp"
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/copy.hpp"
+#include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/ops/buffers.hpp"
+#include "autodiff/ops/checks.hpp"
 
 namespace ad {
 
@@ -41,21 +44,6 @@ TensorImpl::~TensorImpl() = default;
 void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
 void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
 void release_last(TensorImpl* t) { delete t; }
-
-// In-place writes are not recorded. On a leaf that requires grad they must happen outside
-// recording (an optimizer step); on a recorded op's output they would silently make the
-// recorded gradient wrong (its rule may have saved these values), so they are refused.
-void check_in_place(const char* op, const Tensor& t) {
-  if (!t.defined() || !t.requires_grad()) return;
-  if (!t.is_leaf())
-    throw UsageError(fmt::format("{}: the tensor {} is the output of '{}' and part of a recorded graph; changing it in "
-                                 "place would make its gradient wrong (detach() it first)",
-                                 op, t.shape().str(), t.op_name()));
-  if (is_grad_enabled())
-    throw UsageError(fmt::format("{}: the leaf {} requires grad and cannot be changed in place while recording; do it "
-                                 "under ad::NoGradGuard (as an optimizer step does)",
-                                 op, t.shape().str()));
-}
 
 }  // namespace detail
 
@@ -88,12 +76,12 @@ int64_t Tensor::size(int64_t d) const {
 double Tensor::item() const {
   if (numel() != 1)
     throw ShapeError(fmt::format("item: the tensor is {} with {} elements; item() needs exactly one", shape().str(), numel()));
-  return detail::dispatch(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(raw_data())); });
+  return kernels::dispatch(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(raw_data())); });
 }
 
 std::vector<double> Tensor::to_vector() const {
   std::vector<double> v(static_cast<size_t>(numel()));
-  detail::dispatch(dtype(), [&](auto tag) {
+  kernels::dispatch(dtype(), [&](auto tag) {
     const auto* p = static_cast<const decltype(tag)*>(raw_data());
     for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(p[i]);
   });
@@ -103,13 +91,8 @@ std::vector<double> Tensor::to_vector() const {
 Tensor Tensor::to(DType target) const {
   if (dtype() == target) return *this;
   Tensor out = empty(shape(), target);
-  detail::dispatch(dtype(), [&](auto from) {
-    detail::dispatch(target, [&](auto to) {
-      const auto* src = static_cast<const decltype(from)*>(raw_data());
-      auto* dst = static_cast<decltype(to)*>(out.raw_data());
-      for (int64_t i = 0; i < numel(); ++i) dst[i] = static_cast<decltype(to)>(src[i]);
-    });
-  });
+  kernels::convert(detail::read(*this), detail::write(out));
+  if (!detail::should_record({this})) return out;
   const DType source = dtype();
   return record_op("to", "dX = dY converted back to X's dtype", {*this}, out,
                    [source](BackwardContext& c) { c.add(0, c.grad().to(source)); });
@@ -118,6 +101,7 @@ Tensor Tensor::to(DType target) const {
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype());
   std::memcpy(out.raw_data(), raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+  if (!detail::should_record({this})) return out;
   return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
 }
 
@@ -131,20 +115,14 @@ Tensor& Tensor::copy_(const Tensor& src) {
       std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
     return *this;
   }
-  if (!(detail::broadcast_shapes("copy_", src.shape(), shape()) == shape()))
-    throw ShapeError(fmt::format("copy_: the source {} does not broadcast to the destination {}", src.shape().str(),
-                                 shape().str()));
-  Tensor b = broadcast_to(src.detach(), shape());
-  std::memcpy(raw_data(), b.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+  detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
+  kernels::broadcast(detail::read(src), detail::write(*this));
   return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
   detail::check_in_place("fill_", *this);
-  detail::dispatch(dtype(), [&](auto tag) {
-    auto* p = static_cast<decltype(tag)*>(raw_data());
-    for (int64_t i = 0; i < numel(); ++i) p[i] = static_cast<decltype(tag)>(value);
-  });
+  kernels::fill(detail::write(*this), value);
   return *this;
 }
 
@@ -226,7 +204,7 @@ void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
       i = n - 3;
     }
     if (d + 1 == s.size())
-      out += detail::dispatch(t.dtype(), [&](auto tag) {
+      out += kernels::dispatch(t.dtype(), [&](auto tag) {
         return fmt::format("{:.6g}", static_cast<const decltype(tag)*>(t.raw_data())[offset + i]);
       });
     else

@@ -44,6 +44,22 @@ class Tensor {
   Tensor& copy_(const Tensor& src);
   /// Fills every element with `value` in place. Not recorded.
   Tensor& fill_(double value);
+  /// Sets every element to 0 in place. Not recorded.
+  Tensor& zero_();
+  /// this += alpha·src in place (src broadcast to this shape), as torch's add_. Not recorded.
+  Tensor& add_(const Tensor& src, double alpha = 1.0);
+  /// this += s in place. Not recorded.
+  Tensor& add_(double s);
+  /// this −= alpha·src in place (src broadcast to this shape). Not recorded.
+  Tensor& sub_(const Tensor& src, double alpha = 1.0);
+  /// this ⊙= src in place (src broadcast to this shape). Not recorded.
+  Tensor& mul_(const Tensor& src);
+  /// this ·= s in place. Not recorded.
+  Tensor& mul_(double s);
+  /// this /= src in place (src broadcast to this shape). Not recorded.
+  Tensor& div_(const Tensor& src);
+  /// this /= s in place. Not recorded.
+  Tensor& div_(double s);
   /// The same storage, cut from the graph: requires no gradient.
   Tensor detach() const;
   /// The transpose of a 2-D tensor (see ad::transpose).

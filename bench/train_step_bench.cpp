@@ -27,7 +27,7 @@ void BM_train_step_2_4_1(benchmark::State& state) {
     J.backward();
     ad::NoGradGuard no_grad;
     for (ad::Tensor& p : params) {
-      ad::add_scaled_(p, p.grad(), -lr);
+      p.add_(p.grad(), -lr);
       p.zero_grad();
     }
     cost = J.item();

@@ -131,7 +131,7 @@ Tensor step(std::vector<Tensor>& pool, Bytes& b, std::optional<ad::NoGradGuard>&
     case 46: {
       Tensor d = ad::zeros_like(x);
       ad::NoGradGuard off;
-      return ad::add_(d, y);
+      return d.add_(y);
     }
     default: return x.grad().defined() ? x.grad() : x;
   }

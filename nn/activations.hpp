@@ -1,56 +1,65 @@
-// Activation modules g[l] (elementwise, or over the class dim 0 for Softmax) and Dropout.
+// Activation layers g[l] (elementwise, or over the class dim 0 for Softmax) and Dropout.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "nn/module.hpp"
 
 namespace ad::nn {
 
-/// σ(Z) = 1/(1+e^−Z): binary outputs.
-class Sigmoid : public Module {
+/// A layer applying one activation function g, A = g(Z) (ad::activate). forward() is final:
+/// what activation() reports is what Sequential fuses, so it must be what forward() computes.
+/// make_activation(g) builds one for any g; the classes below name the common ones.
+class ActivationLayer : public Module {
  public:
-  Tensor forward(const Tensor& z) override { return sigmoid(z); }
-  std::string name() const override { return "sigmoid"; }
-};
-
-/// max(Z, 0): hidden layers of deep networks.
-class ReLU : public Module {
- public:
-  Tensor forward(const Tensor& z) override { return relu(z); }
-  std::string name() const override { return "relu"; }
-};
-
-class Tanh : public Module {
- public:
-  Tensor forward(const Tensor& z) override { return tanh(z); }
-  std::string name() const override { return "tanh"; }
-};
-
-/// Z for Z > 0, slope·Z otherwise.
-class LeakyReLU : public Module {
- public:
-  explicit LeakyReLU(double slope = 0.01) : slope_(slope) {}
-  Tensor forward(const Tensor& z) override { return leaky_relu(z, slope_); }
+  /// `slope` is LeakyReLU's slope for Z < 0 (unused by the others).
+  explicit ActivationLayer(Activation g, double slope = 0.01) : g_(g), slope_(slope) {}
+  Tensor forward(const Tensor& z) final { return activate(z, g_, slope_); }
+  std::optional<Activation> activation() const final { return g_; }
+  /// activation_name(g), with the slope for LeakyReLU: "leaky_relu(0.01)".
   std::string name() const override;
-  double slope() const { return slope_; }
 
- private:
+ protected:
+  Activation g_;
   double slope_;
 };
 
-/// softmax over the classes (dim 0): every column of A[L] sums to 1.
-class Softmax : public Module {
+/// σ(Z) = 1/(1+e^−Z): binary outputs.
+class Sigmoid : public ActivationLayer {
  public:
-  Tensor forward(const Tensor& z) override { return softmax(z, 0); }
-  std::string name() const override { return "softmax"; }
+  Sigmoid() : ActivationLayer(Activation::Sigmoid) {}
+};
+
+/// max(Z, 0): hidden layers of deep networks.
+class ReLU : public ActivationLayer {
+ public:
+  ReLU() : ActivationLayer(Activation::ReLU) {}
+};
+
+/// tanh Z: zero-centred hidden layers.
+class Tanh : public ActivationLayer {
+ public:
+  Tanh() : ActivationLayer(Activation::Tanh) {}
+};
+
+/// Z for Z > 0, slope·Z otherwise.
+class LeakyReLU : public ActivationLayer {
+ public:
+  explicit LeakyReLU(double slope = 0.01) : ActivationLayer(Activation::LeakyReLU, slope) {}
+  double slope() const { return slope_; }
+};
+
+/// softmax over the classes (dim 0): every column of A[L] sums to 1.
+class Softmax : public ActivationLayer {
+ public:
+  Softmax() : ActivationLayer(Activation::Softmax) {}
 };
 
 /// A[l] = Z[l]: logits for the fused costs.
-class Identity : public Module {
+class Identity : public ActivationLayer {
  public:
-  Tensor forward(const Tensor& z) override { return z; }
-  std::string name() const override { return "identity"; }
+  Identity() : ActivationLayer(Activation::Identity) {}
 };
 
 /// Inverted dropout: in train() keeps each entry with probability keep_prob and divides the

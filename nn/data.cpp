@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "autodiff/autodiff.hpp"
-#include "nn/detail/dispatch.hpp"
+#include "autodiff/kernels/dispatch.hpp"
 
 namespace ad::nn {
 
@@ -14,10 +14,10 @@ Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index) {
   if (A.dim() != 2) throw ShapeError(fmt::format("gather_columns: A is {}; it must be 2-D (n, m)", A.shape().str()));
   const int64_t rows = A.size(0), m = A.size(1), k = static_cast<int64_t>(index.size());
   Tensor out = empty({rows, k}, A.dtype());
-  detail::with_dtype(A.dtype(), [&](auto tag) {
+  kernels::dispatch(A.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* a = detail::ptr<T>(A);
-    T* o = detail::ptr<T>(out);
+    const T* a = static_cast<T*>(A.raw_data());
+    T* o = static_cast<T*>(out.raw_data());
     for (int64_t c : index)
       if (c < 0 || c >= m) throw ValueError(fmt::format("gather_columns: column {} is outside [0, {})", c, m));
     // Row-outer: each output row is written in order and each input row is read once, instead
@@ -39,10 +39,10 @@ Tensor gather_samples(const Tensor& samples, const std::vector<int64_t>& index) 
   for (int64_t r : index)
     if (r < 0 || r >= m) throw ValueError(fmt::format("gather_samples: sample {} is outside [0, {})", r, m));
   Tensor out = empty({n, k}, samples.dtype());
-  detail::with_dtype(samples.dtype(), [&](auto tag) {
+  kernels::dispatch(samples.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* s = detail::ptr<T>(samples);
-    T* o = detail::ptr<T>(out);
+    const T* s = static_cast<T*>(samples.raw_data());
+    T* o = static_cast<T*>(out.raw_data());
     // Blocks of 16 samples: each output row segment written is one cache line, and each of the
     // 16 sample rows is read front to back.
     constexpr int64_t kBlock = 16;

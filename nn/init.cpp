@@ -29,7 +29,7 @@ Tensor initial_weight(int64_t n, int64_t n_prev, Init init, DType dtype) {
     case Init::Zeros: return zeros({n, n_prev}, dtype);
   }
   Tensor w = randn({n, n_prev}, dtype);
-  mul_(w, scale);
+  w.mul_(scale);
   return w;
 }
 

@@ -41,9 +41,9 @@ Tensor Linear::forward(const Tensor& A_prev) {
   return matmul(W, A_prev) + b;
 }
 
-Tensor Linear::forward_act(const Tensor& A_prev, Act act) {
+Tensor Linear::forward_act(const Tensor& A_prev, Activation g) {
   check_input(*this, A_prev);
-  return ad::linear(W, A_prev, b, act);
+  return ad::linear(W, A_prev, b, g);
 }
 
 }  // namespace ad::nn

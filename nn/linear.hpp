@@ -15,12 +15,13 @@ class Linear : public Module {
   Linear(int64_t n_prev, int64_t n, Init init = Init::Xavier, DType dtype = DType::f32);
 
   /// W · A_prev + b for A_prev of shape (n_prev, m); b broadcasts over the m columns.
-  /// Throws ShapeError in the notation ("layer 2: W2 is (1, 4) but A1 has 3 rows; …").
-  Tensor forward(const Tensor& A_prev) override;
+  /// Throws ShapeError in the notation ("layer 2: W2 is (1, 4) but A1 has 3 rows; …"). Final,
+  /// so that Sequential may fuse it with the activation after it.
+  Tensor forward(const Tensor& A_prev) final;
   /// g(W · A_prev + b) as one recorded op (ad::linear: the bias-add fused into the activation's
-  /// pass): the same values as forward() followed by g, one record instead of three. Sequential
-  /// uses it where a Linear is followed by Sigmoid, ReLU or Tanh.
-  Tensor forward_act(const Tensor& A_prev, Act act);
+  /// pass) for a fusable g: the same values as forward() followed by g, one record instead of
+  /// three. Sequential uses it where a Linear is followed by a fusable activation.
+  Tensor forward_act(const Tensor& A_prev, Activation g);
   std::string name() const override { return "Linear"; }
   void visit_parameters(const ParameterVisitor& visit) override;
   void number_layers(int& layer) override { layer_ = ++layer; }

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "autodiff/autodiff.hpp"
-#include "nn/detail/dispatch.hpp"
+#include "autodiff/kernels/dispatch.hpp"
 
 namespace ad::nn {
 
@@ -58,8 +58,8 @@ Tensor one_hot(const std::vector<int64_t>& labels, int64_t C, DType dtype) {
   if (C <= 0) throw ValueError(fmt::format("one_hot: C = {}; there must be at least one class", C));
   const auto m = static_cast<int64_t>(labels.size());
   Tensor Y = zeros({C, m}, dtype);
-  detail::with_dtype(dtype, [&](auto tag) {
-    auto* y = detail::ptr<decltype(tag)>(Y);
+  kernels::dispatch(dtype, [&](auto tag) {
+    auto* y = static_cast<decltype(tag)*>(Y.raw_data());
     for (int64_t i = 0; i < m; ++i) {
       const int64_t c = labels[static_cast<size_t>(i)];
       if (c < 0 || c >= C)

@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,10 @@
 #include "autodiff/autodiff.hpp"
 
 namespace ad::nn {
+
+/// The one activation vocabulary, shared with the ops (autodiff/activation.hpp).
+using ad::Activation;
+using ad::activation_name;
 
 /// A parameter as seen by a module: its name in the notation ("W1") and the handle itself,
 /// by reference so that to(DType) can replace it.
@@ -40,8 +45,11 @@ class Module {
   /// A[l] from A[l-1]; both (n, m) with the samples as columns.
   virtual Tensor forward(const Tensor& x) = 0;
   Tensor operator()(const Tensor& x) { return forward(x); }
-  /// Short name for summaries and errors ("Linear", "ReLU", …).
+  /// Short name for summaries and errors ("Linear", "relu", …).
   virtual std::string name() const { return "module"; }
+  /// The activation function g this module applies, when it is one (nn::ActivationLayer):
+  /// Sequential runs a Linear followed by a fusable g as one fused op (ad::linear).
+  virtual std::optional<Activation> activation() const { return std::nullopt; }
 
   /// Calls visit(name, param) for every parameter, in order (a module's own, then its
   /// submodules'). Modules with parameters override this.

@@ -5,16 +5,19 @@
 #include <cmath>
 
 #include "autodiff/autodiff.hpp"
-#include "autodiff/detail/kernels.hpp"
+#include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/parallel.hpp"
-#include "nn/detail/dispatch.hpp"
+#include "autodiff/kernels/simd.hpp"
 
 namespace ad::optim {
 
 namespace {
 
-using nn::detail::ptr;
-using nn::detail::with_dtype;
+// The elements of a tensor the caller has dispatched on.
+template <class T>
+T* ptr(const Tensor& t) {
+  return static_cast<T*>(t.raw_data());
+}
 
 void check_lr(const char* who, double lr) {
   if (!(lr >= 0.0 && std::isfinite(lr)))
@@ -33,7 +36,7 @@ void for_each_with_grad(const std::vector<Tensor>& params, F f) {
     const Tensor& p = params[i];
     Tensor g = p.grad();
     if (!g.defined()) continue;
-    with_dtype(p.dtype(), [&](auto tag) {
+    kernels::dispatch(p.dtype(), [&](auto tag) {
       using T = decltype(tag);
       f(i, ptr<T>(p), static_cast<const T*>(ptr<T>(g)), p.numel());
     });

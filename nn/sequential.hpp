@@ -42,11 +42,7 @@ class Sequential : public Module {
   std::vector<std::shared_ptr<Module>> layers_;
 };
 
-enum class Activation { Sigmoid, ReLU, Tanh, LeakyReLU, Softmax, Identity };
-
-/// "sigmoid", "relu", "tanh", "leaky_relu", "softmax" or "identity".
-const char* activation_name(Activation a);
-/// A module computing activation `a` (LeakyReLU with slope 0.01).
+/// A layer computing activation `a` (LeakyReLU with slope 0.01).
 std::shared_ptr<Module> make_activation(Activation a);
 /// He for ReLU-family hidden layers, Xavier otherwise (the pairing the course recommends).
 Init default_init(Activation hidden);

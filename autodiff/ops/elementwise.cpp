@@ -1,63 +1,43 @@
 #include "autodiff/ops/elementwise.hpp"
 
-#include <fmt/format.h>
-
-#include "autodiff/detail/kernels.hpp"
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/elementwise.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/ops/buffers.hpp"
+#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/fusion.hpp"
 
 namespace ad {
 
-namespace detail {
+using detail::read;
+using detail::should_record;
+using detail::write;
 
-void check_defined(const char* op, const Tensor& t) {
-  if (!t.defined()) throw UsageError(fmt::format("{}: an input tensor is undefined", op));
-}
+namespace {
 
-void check_binary(const char* op, const Tensor& a, const Tensor& b) {
-  check_defined(op, a);
-  check_defined(op, b);
-  if (a.dtype() != b.dtype())
-    throw DTypeError(fmt::format("{}: dtypes differ ({} {} and {} {}); convert one with .to(DType)", op,
-                                 a.shape().str(), dtype_name(a.dtype()), b.shape().str(), dtype_name(b.dtype())));
-}
-
-Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
-  const size_t rank = std::max(a.size(), b.size());
-  Shape out;
-  for (size_t i = 0; i < rank; ++i) {
-    const int64_t da = i + a.size() >= rank ? a[i + a.size() - rank] : 1;
-    const int64_t db = i + b.size() >= rank ? b[i + b.size() - rank] : 1;
-    if (da != db && da != 1 && db != 1)
-      throw ShapeError(fmt::format("{}: shapes {} and {} do not broadcast (dim {}: {} vs {})", op, a.str(), b.str(),
-                                   i, da, db));
-    out.push_back(da == 1 ? db : da);
-  }
+// f(a, b) elementwise into a new tensor of the broadcast shape.
+template <class F>
+Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
+  detail::check_binary(op, a, b);
+  Tensor out = empty(a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes(op, a.shape(), b.shape()), a.dtype());
+  kernels::map2(read(a), read(b), write(out), f);
   return out;
 }
 
-void broadcast_strides(const Shape& s, const Shape& out, int64_t* strides) {
-  const size_t rank = out.size(), offset = rank - s.size();
-  int64_t stride = 1;
-  for (size_t i = rank; i-- > 0;) {
-    if (i < offset) {
-      strides[i] = 0;
-      continue;
-    }
-    const int64_t d = s[i - offset];
-    strides[i] = d == 1 ? 0 : stride;
-    stride *= d;
-  }
+// f(x) elementwise into a new tensor.
+template <class F>
+Tensor unary(const char* op, const Tensor& x, F f) {
+  detail::check_defined(op, x);
+  Tensor out = empty(x.shape(), x.dtype());
+  kernels::map1(read(x), write(out), f);
+  return out;
 }
 
-}  // namespace detail
-
-using detail::check_binary;
-using detail::map2;
+}  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  check_binary("add", a, b);
-  Tensor out = map2("add", a, b, [](auto x, auto y) { return x + y; });
+  Tensor out = binary("add", a, b, [](auto x, auto y) { return x + y; });
+  if (!should_record({&a, &b})) return out;
   return record_op("add", "dA = dZ, dB = dZ", {a, b}, out, [](BackwardContext& c) {
     c.add(0, c.grad());
     c.add(1, c.grad());
@@ -65,19 +45,18 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  check_binary("sub", a, b);
-  Tensor out = map2("sub", a, b, [](auto x, auto y) { return x - y; });
+  Tensor out = binary("sub", a, b, [](auto x, auto y) { return x - y; });
+  if (!should_record({&a, &b})) return out;
   return record_op("sub", "dA = dZ, dB = −dZ", {a, b}, out, [](BackwardContext& c) {
     c.add(0, c.grad());
     if (c.needs(1)) c.add(1, -c.grad());
   });
 }
 
+// Each operand is kept only when the other one needs its gradient.
 Tensor mul(const Tensor& a, const Tensor& b) {
-  check_binary("mul", a, b);
-  Tensor out = map2("mul", a, b, [](auto x, auto y) { return x * y; });
-  if (!detail::should_record({&a, &b})) return out;
-  // Each operand is kept only when the other one needs its gradient.
+  Tensor out = binary("mul", a, b, [](auto x, auto y) { return x * y; });
+  if (!should_record({&a, &b})) return out;
   return record_op("mul", "dA = dZ ⊙ B, dB = dZ ⊙ A", {a, b}, out,
                    [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor()](BackwardContext& c) {
                      if (c.needs(0)) c.add(0, c.grad() * sb);
@@ -87,99 +66,56 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 // dB = −dZ ⊙ A / B² = −dZ ⊙ Z / B: the rule keeps B and the output, never A.
 Tensor div(const Tensor& a, const Tensor& b) {
-  check_binary("div", a, b);
-  Tensor out = map2("div", a, b, [](auto x, auto y) { return x / y; });
-  if (!detail::should_record({&a, &b})) return out;
+  Tensor out = binary("div", a, b, [](auto x, auto y) { return x / y; });
+  if (!should_record({&a, &b})) return out;
   return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [b](BackwardContext& c) {
     if (c.needs(0)) c.add(0, c.grad() / b);
     if (c.needs(1)) c.add(1, -c.grad() * c.output() / b);
   }, b.requires_grad());
 }
 
+namespace {
+
 // The gradient of min/max goes to the selected operand; on ties each gets half, as the
 // subgradient that keeps min(a, a) = a differentiable with gradient 1.
-static Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, bool take_max) {
-  check_binary(name, a, b);
-  Tensor out = take_max ? map2(name, a, b, [](auto x, auto y) { return x > y ? x : y; })
-                        : map2(name, a, b, [](auto x, auto y) { return x < y ? x : y; });
-  if (!detail::should_record({&a, &b})) return out;
+template <class Pick, class Weight>
+Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, Pick pick, Weight weight) {
+  Tensor out = binary(name, a, b, pick);
+  if (!should_record({&a, &b})) return out;
   return record_op(name, "dA = dZ ⊙ [A selected], dB = dZ ⊙ [B selected] (ties: ½ each)", {a, b}, out,
-                   [a, b, take_max](BackwardContext& c) {
-                     Tensor wa = take_max ? map2("weight", a.detach(), b.detach(), [](auto x, auto y) {
-                       return x > y ? decltype(x)(1) : x == y ? decltype(x)(0.5) : decltype(x)(0);
-                     })
-                                          : map2("weight", a.detach(), b.detach(), [](auto x, auto y) {
-                                              return x < y ? decltype(x)(1) : x == y ? decltype(x)(0.5) : decltype(x)(0);
-                                            });
+                   [a = a.detach(), b = b.detach(), name, weight](BackwardContext& c) {
+                     Tensor wa = binary(name, a, b, weight);
                      if (c.needs(0)) c.add(0, c.grad() * wa);
                      if (c.needs(1)) c.add(1, c.grad() * (1.0 - wa));
                    });
 }
 
-Tensor minimum(const Tensor& a, const Tensor& b) { return select_extreme("minimum", a, b, false); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return select_extreme("maximum", a, b, true); }
+}  // namespace
 
-// One pass over the output: the mask is read in its own dtype (no converted copy) and every
-// operand through its broadcast strides, the last dim being the inner loop. Both sides are
-// loaded before choosing, so the choice compiles to a select: a random mask would otherwise
-// mispredict every other branch.
-static Tensor where_kernel(const Tensor& mask, const Tensor& a, const Tensor& b, const Shape& shape) {
-  Tensor out = empty(shape, a.dtype());
-  const int64_t n = out.numel();
-  if (n == 0) return out;
-  // Operands that all match the result (always so for a 0-d result) are walked as one flat row.
-  const bool flat = mask.shape() == shape && a.shape() == shape && b.shape() == shape;
-  const size_t rank = shape.size();
-  int64_t sm[Shape::kMaxRank], sa[Shape::kMaxRank], sb[Shape::kMaxRank], idx[Shape::kMaxRank] = {};
-  if (!flat) {
-    detail::broadcast_strides(mask.shape(), shape, sm);
-    detail::broadcast_strides(a.shape(), shape, sa);
-    detail::broadcast_strides(b.shape(), shape, sb);
-  }
-  detail::dispatch(mask.dtype(), [&](auto mtag) {
-    detail::dispatch(a.dtype(), [&](auto tag) {
-      using M = decltype(mtag);
-      using T = decltype(tag);
-      const M* m = static_cast<const M*>(mask.raw_data());
-      const T* x = static_cast<const T*>(a.raw_data());
-      const T* y = static_cast<const T*>(b.raw_data());
-      T* o = static_cast<T*>(out.raw_data());
-      if (flat) {
-        for (int64_t j = 0; j < n; ++j) {
-          const T xv = x[j], yv = y[j];
-          o[j] = m[j] != M(0) ? xv : yv;
-        }
-        return;
-      }
-      const int64_t inner = shape[rank - 1], im = sm[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
-      int64_t om = 0, oa = 0, ob = 0;
-      for (int64_t base = 0; base < n; base += inner) {
-        for (int64_t j = 0; j < inner; ++j) {
-          const T xv = x[oa + j * ia], yv = y[ob + j * ib];
-          o[base + j] = m[om + j * im] != M(0) ? xv : yv;
-        }
-        for (size_t d = rank - 1; d-- > 0;) {  // advance the outer counter
-          om += sm[d], oa += sa[d], ob += sb[d];
-          if (++idx[d] < shape[d]) break;
-          om -= sm[d] * shape[d], oa -= sa[d] * shape[d], ob -= sb[d] * shape[d];
-          idx[d] = 0;
-        }
-      }
-    });
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return select_extreme("minimum", a, b, [](auto x, auto y) { return x < y ? x : y; }, [](auto x, auto y) {
+    using T = decltype(x);
+    return x < y ? T(1) : x == y ? T(0.5) : T(0);
   });
-  return out;
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return select_extreme("maximum", a, b, [](auto x, auto y) { return x > y ? x : y; }, [](auto x, auto y) {
+    using T = decltype(x);
+    return x > y ? T(1) : x == y ? T(0.5) : T(0);
+  });
 }
 
 // The rule routes dZ with where itself, so it stays differentiable in dZ (create_graph).
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
-  check_binary("where", a, b);
+  detail::check_binary("where", a, b);
   detail::check_defined("where", mask);
   const Shape ab = a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes("where", a.shape(), b.shape());
   const Shape shape = mask.shape() == ab ? ab : detail::broadcast_shapes("where", mask.shape(), ab);
-  Tensor m = mask.detach();
-  Tensor out = where_kernel(m, a, b, shape);
-  if (!detail::should_record({&a, &b})) return out;
-  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m](BackwardContext& c) {
+  Tensor out = empty(shape, a.dtype());
+  kernels::where(read(mask), read(a), read(b), write(out));
+  if (!should_record({&a, &b})) return out;
+  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m = mask.detach()](BackwardContext& c) {
     Tensor zero = zeros({}, c.grad().dtype());
     if (c.needs(0)) c.add(0, where(m, c.grad(), zero));
     if (c.needs(1)) c.add(1, where(m, zero, c.grad()));
@@ -187,83 +123,118 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
 }
 
 Tensor affine(const Tensor& x, double scale, double shift) {
-  detail::check_defined("affine", x);
-  Tensor out = detail::dispatch(x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T s = static_cast<T>(scale), h = static_cast<T>(shift);
-    return detail::map1(x, [s, h](T v) { return s * v + h; });
+  Tensor out = unary("affine", x, [scale, shift](auto v) {
+    using T = decltype(v);
+    return static_cast<T>(scale) * v + static_cast<T>(shift);
   });
+  if (!should_record({&x})) return out;
   return record_op("affine", "dX = a·dY", {x}, out, [scale](BackwardContext& c) {
     c.add(0, scale == 1.0 ? c.grad() : c.grad() * scale);
   });
 }
 
 Tensor scalar_div(double s, const Tensor& x) {
-  detail::check_defined("scalar_div", x);
-  Tensor out = detail::dispatch(x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    return detail::map1(x, [v = static_cast<T>(s)](T e) { return v / e; });
-  });
+  Tensor out = unary("scalar_div", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
+  if (!should_record({&x})) return out;
   return record_op("scalar_div", "dX = −s·dY / X²", {x}, out,
                    [x, s](BackwardContext& c) { c.add(0, c.grad() * (-s) / (x * x)); });
 }
 
-#define AD_COMPARISON(name, expr)                                                   \
-  Tensor name(const Tensor& a, const Tensor& b) {                                   \
-    check_binary(#name, a, b);                                                      \
-    return map2(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });     \
+#define AD_COMPARISON(name, expr)                                                                        \
+  Tensor name(const Tensor& a, const Tensor& b) {                                                        \
+    return binary(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });                        \
+  }                                                                                                      \
+  Tensor name(const Tensor& a, double s) {                                                               \
+    detail::check_defined(#name, a);                                                                     \
+    return name(a, full({}, s, a.dtype()));                                                              \
   }
 AD_COMPARISON(gt, x > y)
 AD_COMPARISON(lt, x < y)
 AD_COMPARISON(ge, x >= y)
 AD_COMPARISON(le, x <= y)
 AD_COMPARISON(eq, x == y)
+AD_COMPARISON(ne, x != y)
 #undef AD_COMPARISON
 
-Tensor gt(const Tensor& a, double s) { return gt(a, full({}, s, a.dtype())); }
-Tensor lt(const Tensor& a, double s) { return lt(a, full({}, s, a.dtype())); }
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& x) { return affine(x, -1.0, 0.0); }
+Tensor operator+(const Tensor& x, double s) { return affine(x, 1.0, s); }
+Tensor operator+(double s, const Tensor& x) { return affine(x, 1.0, s); }
+Tensor operator-(const Tensor& x, double s) { return affine(x, 1.0, -s); }
+Tensor operator-(double s, const Tensor& x) { return affine(x, -1.0, s); }
+Tensor operator*(const Tensor& x, double s) { return affine(x, s, 0.0); }
+Tensor operator*(double s, const Tensor& x) { return affine(x, s, 0.0); }
+Tensor operator/(const Tensor& x, double s) { return affine(x, 1.0 / s, 0.0); }
+Tensor operator/(double s, const Tensor& x) { return scalar_div(s, x); }
 
-Tensor& add_(Tensor& dst, const Tensor& src) {
-  check_binary("add_", dst, src);
-  detail::check_in_place("add_", dst);
-  if (!(src.shape() == dst.shape()) && !(detail::broadcast_shapes("add_", src.shape(), dst.shape()) == dst.shape()))
-    throw ShapeError(fmt::format("add_: the source {} does not broadcast to the destination {}", src.shape().str(),
-                                 dst.shape().str()));
-  Tensor s = src.shape() == dst.shape() ? src : broadcast_to(src.detach(), dst.shape());
-  detail::dispatch(dst.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    T* d = static_cast<T*>(dst.raw_data());
-    const T* p = static_cast<const T*>(s.raw_data());
-    for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] += p[i];
-  });
-  return dst;
+// ---- in place, not recorded: the same kernels, writing into *this ------------------------------
+
+namespace {
+
+// Checks an in-place binary op: both defined, one dtype, *this not part of a recorded graph,
+// and src broadcasting to *this's shape.
+void check_in_place_binary(const char* op, const Tensor& dst, const Tensor& src) {
+  detail::check_binary(op, dst, src);
+  detail::check_in_place(op, dst);
+  detail::check_broadcasts_to(op, "the source", src.shape(), "the destination", dst.shape());
 }
 
-Tensor& add_scaled_(Tensor& dst, const Tensor& src, double alpha) {
-  check_binary("add_scaled_", dst, src);
-  detail::check_in_place("add_scaled_", dst);
-  if (!(src.shape() == dst.shape()))
-    throw ShapeError(fmt::format("add_scaled_: source {} and destination {} differ", src.shape().str(), dst.shape().str()));
-  detail::dispatch(dst.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    T* d = static_cast<T*>(dst.raw_data());
-    const T* p = static_cast<const T*>(src.raw_data());
-    const T a = static_cast<T>(alpha);
-    for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] += a * p[i];
-  });
-  return dst;
+}  // namespace
+
+Tensor& Tensor::add_(const Tensor& src, double alpha) {
+  check_in_place_binary("add_", *this, src);
+  if (alpha == 1.0)
+    kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x + y; });
+  else
+    kernels::map2(read(*this), read(src), write(*this), [alpha](auto x, auto y) { return x + static_cast<decltype(x)>(alpha) * y; });
+  return *this;
 }
 
-Tensor& mul_(Tensor& dst, double s) {
-  detail::check_defined("mul_", dst);
-  detail::check_in_place("mul_", dst);
-  detail::dispatch(dst.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    T* d = static_cast<T*>(dst.raw_data());
-    const T v = static_cast<T>(s);
-    for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] *= v;
-  });
-  return dst;
+Tensor& Tensor::sub_(const Tensor& src, double alpha) {
+  check_in_place_binary("sub_", *this, src);
+  if (alpha == 1.0)
+    kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x - y; });
+  else
+    kernels::map2(read(*this), read(src), write(*this), [alpha](auto x, auto y) { return x - static_cast<decltype(x)>(alpha) * y; });
+  return *this;
 }
+
+Tensor& Tensor::mul_(const Tensor& src) {
+  check_in_place_binary("mul_", *this, src);
+  kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x * y; });
+  return *this;
+}
+
+Tensor& Tensor::div_(const Tensor& src) {
+  check_in_place_binary("div_", *this, src);
+  kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x / y; });
+  return *this;
+}
+
+Tensor& Tensor::add_(double s) {
+  detail::check_defined("add_", *this);
+  detail::check_in_place("add_", *this);
+  kernels::map1(read(*this), write(*this), [s](auto v) { return v + static_cast<decltype(v)>(s); });
+  return *this;
+}
+
+Tensor& Tensor::mul_(double s) {
+  detail::check_defined("mul_", *this);
+  detail::check_in_place("mul_", *this);
+  kernels::map1(read(*this), write(*this), [s](auto v) { return v * static_cast<decltype(v)>(s); });
+  return *this;
+}
+
+Tensor& Tensor::div_(double s) {
+  detail::check_defined("div_", *this);
+  detail::check_in_place("div_", *this);
+  kernels::map1(read(*this), write(*this), [s](auto v) { return v / static_cast<decltype(v)>(s); });
+  return *this;
+}
+
+Tensor& Tensor::zero_() { return fill_(0.0); }
 
 }  // namespace ad

@@ -1,4 +1,4 @@
-// Elementwise binary ops with NumPy broadcasting, their scalar forms, and selection.
+// Elementwise binary ops with NumPy broadcasting, their scalar forms, comparisons and selection.
 #pragma once
 
 #include "autodiff/tensor.hpp"
@@ -17,42 +17,61 @@ Tensor div(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 /// Elementwise maximum, broadcast.    the gradient goes to the larger (ties: split evenly)
 Tensor maximum(const Tensor& a, const Tensor& b);
-/// mask ? a : b, all three broadcast; mask is nonzero/zero and gets no gradient.
+/// mask ? a : b, all three broadcast; mask is nonzero/zero (any dtype) and gets no gradient.
 ///                                    dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
-/// a·x + b for scalars a, b (covers x ± s, s − x, x·s, x/s, −x).   dX = a·dZ
-Tensor affine(const Tensor& x, double scale, double shift);
-/// s / x.                             dX = −s·dZ / x²
-Tensor scalar_div(double s, const Tensor& x);
 
-/// Comparisons give 0/1 tensors of the broadcast shape; they are not differentiable.
+// Comparisons give 1 where the relation holds and 0 elsewhere, in the inputs' dtype and their
+// broadcast shape; they are not differentiable (nothing is recorded). A scalar compares with
+// every element.
+/// a > b.
 Tensor gt(const Tensor& a, const Tensor& b);
+/// a < b.
 Tensor lt(const Tensor& a, const Tensor& b);
+/// a ≥ b.
 Tensor ge(const Tensor& a, const Tensor& b);
+/// a ≤ b.
 Tensor le(const Tensor& a, const Tensor& b);
+/// a = b.
 Tensor eq(const Tensor& a, const Tensor& b);
+/// a ≠ b.
+Tensor ne(const Tensor& a, const Tensor& b);
+/// a > s.
 Tensor gt(const Tensor& a, double s);
+/// a < s.
 Tensor lt(const Tensor& a, double s);
+/// a ≥ s.
+Tensor ge(const Tensor& a, double s);
+/// a ≤ s.
+Tensor le(const Tensor& a, double s);
+/// a = s.
+Tensor eq(const Tensor& a, double s);
+/// a ≠ s.
+Tensor ne(const Tensor& a, double s);
 
-/// In place, not recorded: dst += src (src broadcast to dst's shape).
-Tensor& add_(Tensor& dst, const Tensor& src);
-/// In place, not recorded: dst += alpha · src (same shape), the optimizers' axpy.
-Tensor& add_scaled_(Tensor& dst, const Tensor& src, double alpha);
-/// In place, not recorded: dst *= s.
-Tensor& mul_(Tensor& dst, double s);
-
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator-(const Tensor& x) { return affine(x, -1.0, 0.0); }
-inline Tensor operator+(const Tensor& x, double s) { return affine(x, 1.0, s); }
-inline Tensor operator+(double s, const Tensor& x) { return affine(x, 1.0, s); }
-inline Tensor operator-(const Tensor& x, double s) { return affine(x, 1.0, -s); }
-inline Tensor operator-(double s, const Tensor& x) { return affine(x, -1.0, s); }
-inline Tensor operator*(const Tensor& x, double s) { return affine(x, s, 0.0); }
-inline Tensor operator*(double s, const Tensor& x) { return affine(x, s, 0.0); }
-inline Tensor operator/(const Tensor& x, double s) { return affine(x, 1.0 / s, 0.0); }
-inline Tensor operator/(double s, const Tensor& x) { return scalar_div(s, x); }
+/// add(a, b).
+Tensor operator+(const Tensor& a, const Tensor& b);
+/// sub(a, b).
+Tensor operator-(const Tensor& a, const Tensor& b);
+/// mul(a, b).
+Tensor operator*(const Tensor& a, const Tensor& b);
+/// div(a, b).
+Tensor operator/(const Tensor& a, const Tensor& b);
+/// −x.                                dX = −dY
+Tensor operator-(const Tensor& x);
+/// x + s, and s + x.                  dX = dY
+Tensor operator+(const Tensor& x, double s);
+Tensor operator+(double s, const Tensor& x);
+/// x − s.                             dX = dY
+Tensor operator-(const Tensor& x, double s);
+/// s − x.                             dX = −dY
+Tensor operator-(double s, const Tensor& x);
+/// x · s, and s · x.                  dX = s·dY
+Tensor operator*(const Tensor& x, double s);
+Tensor operator*(double s, const Tensor& x);
+/// x / s.                             dX = dY / s
+Tensor operator/(const Tensor& x, double s);
+/// s / x.                             dX = −s·dY / x²
+Tensor operator/(double s, const Tensor& x);
 
 }  // namespace ad

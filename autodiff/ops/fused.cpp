@@ -2,93 +2,91 @@
 
 #include <fmt/format.h>
 
-#include "autodiff/detail/kernels.hpp"
-#include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/activation.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/ops/buffers.hpp"
+#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/fusion.hpp"
 
 namespace ad {
 
-const char* act_name(Act act) {
-  switch (act) {
-    case Act::identity: return "identity";
-    case Act::sigmoid: return "sigmoid";
-    case Act::relu: return "relu";
-    case Act::tanh: return "tanh";
-  }
-  return "?";
+using detail::read;
+using detail::should_record;
+using detail::write;
+
+const char* activation_name(Activation g) {
+  const char* name = g == Activation::LeakyReLU ? "leaky_relu" : "softmax";
+  kernels::visit_fusable(g, [&](auto fn) { name = decltype(fn)::kName; });
+  return name;
+}
+
+bool is_fusable(Activation g) {
+  return kernels::visit_fusable(g, [](auto) {});
 }
 
 namespace {
 
-// out = g(z + b) (b broadcast to z's shape, checked); z + b is rounded to T before g, exactly as
-// add then g. `out` is shaped like z and may be z itself.
-void bias_act_kernel(const Tensor& z, const Tensor& b, Act act, Tensor& out) {
-  switch (act) {
-    case Act::identity: return detail::map2_into(z, b, out, [](auto x, auto c) { return x + c; });
-    case Act::sigmoid:
-      return detail::map2_into(z, b, out, [](auto x, auto c) { return kernels::vm::sigmoid(x + c); });
-    case Act::tanh: return detail::map2_into(z, b, out, [](auto x, auto c) { return kernels::vm::tanh(x + c); });
-    case Act::relu:
-      return detail::map2_into(z, b, out, [](auto x, auto c) {
-        const auto v = x + c;
-        return v > decltype(v)(0) ? v : decltype(v)(0);
-      });
-  }
-  throw ValueError("bias_act: unknown Act value");
-}
-
-// dA ⊙ g'(A), written as the unfused rules computed it (the same rounding, except that a CPU
-// with FMA may fuse 1 − A² into one rounding).
-Tensor act_backward_kernel(const Tensor& g, const Tensor& a, Act act) {
-  switch (act) {
-    case Act::identity: return g;
-    case Act::sigmoid:
-      return detail::map2("act_backward", g, a, [](auto d, auto s) { return d * (s * (decltype(s)(1) - s)); });
-    case Act::tanh:
-      return detail::map2("act_backward", g, a, [](auto d, auto t) { return d * (decltype(t)(1) - t * t); });
-    case Act::relu:
-      return detail::map2("act_backward", g, a, [](auto d, auto y) {
-        using T = decltype(y);
-        return d * (y > T(0) ? T(1) : T(0));  // a product, not a select: inf·0 stays NaN as before
-      });
-  }
-  throw ValueError("act_backward: unknown Act value");
+void check_fusable(const char* op, Activation g) {
+  if (!is_fusable(g))
+    throw ValueError(fmt::format("{}: {} has no fused form (fusable: identity, sigmoid, relu, tanh)", op,
+                                 activation_name(g)));
 }
 
 // The bias must broadcast to Z's shape without growing it: the result is shaped like Z.
 void check_bias(const char* op, const Tensor& z, const Tensor& b) {
   detail::check_binary(op, z, b);
-  if (!(z.shape() == b.shape()) && !(detail::broadcast_shapes(op, z.shape(), b.shape()) == z.shape()))
-    throw ShapeError(fmt::format("{}: the bias {} does not broadcast to Z {} (the result must keep Z's shape)", op,
-                                 b.shape().str(), z.shape().str()));
+  detail::check_broadcasts_to(op, "the bias", b.shape(), "Z", z.shape());
+}
+
+// A = g(Z) as the op named after g; its rule reads g' from the saved output.
+Tensor fusable_activation(const Tensor& z, Activation g) {
+  const char* name = activation_name(g);
+  const char* rule = "";
+  kernels::visit_fusable(g, [&](auto fn) { rule = decltype(fn)::kRule; });
+  detail::check_defined(name, z);
+  Tensor a = empty(z.shape(), z.dtype());
+  kernels::activate(read(z), g, write(a));
+  if (!should_record({&z})) return a;
+  return record_op(name, rule, {z}, a, [g](BackwardContext& c) { c.add(0, act_backward(c.grad(), c.output(), g)); },
+                   true);
 }
 
 }  // namespace
 
-Tensor bias_act(const Tensor& z, const Tensor& b, Act act) {
+Tensor activate(const Tensor& z, Activation g, double slope) {
+  switch (g) {
+    case Activation::Identity: detail::check_defined("identity", z); return z;
+    case Activation::LeakyReLU: return leaky_relu(z, slope);
+    case Activation::Softmax: return softmax(z, 0);
+    default: return fusable_activation(z, g);
+  }
+}
+
+Tensor sigmoid(const Tensor& x) { return fusable_activation(x, Activation::Sigmoid); }
+Tensor relu(const Tensor& x) { return fusable_activation(x, Activation::ReLU); }
+Tensor tanh(const Tensor& x) { return fusable_activation(x, Activation::Tanh); }
+
+Tensor bias_act(const Tensor& z, const Tensor& b, Activation g) {
+  check_fusable("bias_act", g);
   check_bias("bias_act", z, b);
   Tensor out = empty(z.shape(), z.dtype());
-  bias_act_kernel(z, b, act, out);
-  if (!detail::should_record({&z, &b})) return out;
-  if (act == Act::identity)
-    return record_op("bias_act", "dZ = dA, db = dA (summed over broadcast dims)", {z, b}, out, [](BackwardContext& c) {
-      c.add(0, c.grad());
-      c.add(1, c.grad());
-    });
+  kernels::bias_activate(read(z), read(b), g, write(out));
+  if (!should_record({&z, &b})) return out;
   // The engine sums dZ over b's broadcast dims (db = row sums of dZ for a bias (n, 1)).
   return record_op("bias_act", "dZ = dA ⊙ g'(Z + b), db = dZ summed over broadcast dims", {z, b}, out,
-                   [act](BackwardContext& c) {
-                     Tensor dz = act_backward(c.grad(), c.output(), act);
+                   [g](BackwardContext& c) {
+                     Tensor dz = g == Activation::Identity ? c.grad() : act_backward(c.grad(), c.output(), g);
                      c.add(0, dz);
                      c.add(1, dz);
                    },
-                   true);
+                   g != Activation::Identity);
 }
 
 // One record instead of matmul's and bias_act's; the rule runs the same kernels they would
 // (act_backward, then two gemms by transpose flags), so the gradients are the same bits.
-Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Act act) {
+Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Activation g) {
+  check_fusable("linear", g);
   detail::check_binary("linear", w, x);
   if (w.dim() != 2 || x.dim() != 2 || w.size(1) != x.size(0))
     throw ShapeError(fmt::format("linear: W {} · X {}: both must be 2-D with W's columns = X's rows", w.shape().str(),
@@ -99,36 +97,40 @@ Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Act act) {
     z = matmul(w, x);
   }
   check_bias("linear", z, b);
-  bias_act_kernel(z, b, act, z);  // Z is a fresh temporary: A overwrites it (one tensor fewer per layer)
+  kernels::bias_activate(read(z), read(b), g, write(z));  // Z is a fresh temporary: A overwrites it
   Tensor out = std::move(z);
-  if (!detail::should_record({&w, &x, &b})) return out;
+  if (!should_record({&w, &x, &b})) return out;
   // W is kept only when X needs its gradient, and X only when W does (as matmul keeps them).
   return record_op("linear", "dZ = dA ⊙ g'(Z), dW = dZ · Xᵀ, dX = Wᵀ · dZ, db = Σ dZ over broadcast dims", {w, x, b},
                    out,
-                   [act, sw = x.requires_grad() ? w : Tensor(), sx = w.requires_grad() ? x : Tensor()](BackwardContext& c) {
-                     Tensor dz = act == Act::identity ? c.grad() : act_backward(c.grad(), c.output(), act);
+                   [g, sw = x.requires_grad() ? w : Tensor(), sx = w.requires_grad() ? x : Tensor()](BackwardContext& c) {
+                     Tensor dz = g == Activation::Identity ? c.grad() : act_backward(c.grad(), c.output(), g);
                      if (c.needs(0)) c.add(0, gemm(dz, sx, false, true));
                      if (c.needs(1)) c.add(1, gemm(sw, dz, true, false));
                      if (c.needs(2)) c.add(2, dz);
                    },
-                   act != Act::identity);
+                   g != Activation::Identity);
 }
 
-Tensor act_backward(const Tensor& grad, const Tensor& a, Act act) {
+// Inputs: 0 = the incoming gradient dA, 1 = the activation A. The curvature d(g')/dA is affine
+// in A (kernels/activation.hpp), so the rule is written with differentiable ops.
+Tensor act_backward(const Tensor& grad, const Tensor& a, Activation g) {
+  check_fusable("act_backward", g);
   detail::check_binary("act_backward", grad, a);
   if (!(grad.shape() == a.shape()))
     throw ShapeError(fmt::format("act_backward: the gradient {} and the activation {} must have the same shape",
                                  grad.shape().str(), a.shape().str()));
-  Tensor out = act_backward_kernel(grad, a, act);
-  if (act == Act::identity || !detail::should_record({&grad, &a})) return out;
-  // Inputs: 0 = the incoming gradient dA, 1 = the activation A.
-  return record_op("act_backward", "d(dA) = dY ⊙ g'(A); dA = dY ⊙ dA ⊙ (1 − 2A) for σ, dY ⊙ dA ⊙ (−2A) for tanh, 0 for relu", {grad, a}, out,
-                   [act, a, g = a.requires_grad() ? grad : Tensor()](BackwardContext& c) {
-                     if (c.needs(0)) c.add(0, act_backward(c.grad(), a, act));
-                     if (!c.needs(1) || act == Act::relu) return;  // relu' is piecewise constant
-                     // d/dA [dA ⊙ A(1 − A)] = dA ⊙ (1 − 2A);  d/dA [dA ⊙ (1 − A²)] = dA ⊙ (−2A)
-                     Tensor da = act == Act::sigmoid ? c.grad() * g * (1.0 - 2.0 * a) : c.grad() * g * (-2.0 * a);
-                     c.add(1, da);
+  if (g == Activation::Identity) return grad;
+  Tensor out = empty(grad.shape(), grad.dtype());
+  kernels::activation_backward(read(grad), read(a), g, write(out));
+  if (!should_record({&grad, &a})) return out;
+  kernels::Curvature k;
+  kernels::visit_fusable(g, [&](auto fn) { k = decltype(fn)::kCurvature; });
+  return record_op("act_backward", "d(dA) = dY ⊙ g'(A); dA_out (A) = dY ⊙ dA ⊙ d(g')/dA", {grad, a}, out,
+                   [g, k, a, saved = a.requires_grad() ? grad : Tensor()](BackwardContext& c) {
+                     if (c.needs(0)) c.add(0, act_backward(c.grad(), a, g));
+                     if (c.needs(1) && (k.scale != 0.0 || k.shift != 0.0))
+                       c.add(1, c.grad() * saved * affine(a, k.scale, k.shift));
                    });
 }
 

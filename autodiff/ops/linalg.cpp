@@ -2,10 +2,11 @@
 
 #include <fmt/format.h>
 
-#include "autodiff/detail/kernels.hpp"
-#include "autodiff/kernels/gemm.hpp"
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/dispatch.hpp"
+#include "autodiff/kernels/gemm.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/ops/checks.hpp"
 
 namespace ad {
 namespace {
@@ -27,7 +28,7 @@ Tensor gemm_kernel(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   const int64_t k = ta ? a.shape()[0] : a.shape()[1];
   const int64_t n = tb ? b.shape()[0] : b.shape()[1];
   Tensor c = empty({m, n}, a.dtype());
-  detail::dispatch(a.dtype(), [&](auto tag) {
+  kernels::dispatch(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     kernels::gemm(m, n, k, static_cast<const T*>(a.raw_data()), a.shape()[1], ta, static_cast<const T*>(b.raw_data()),
                   b.shape()[1], tb, static_cast<T*>(c.raw_data()), n);

@@ -2,44 +2,18 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
-
-#include "autodiff/detail/kernels.hpp"
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/copy.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/dims.hpp"
+#include "autodiff/ops/buffers.hpp"
+#include "autodiff/ops/checks.hpp"
 
 namespace ad {
 namespace {
 
-using detail::DimSplit;
-
-// x repeated along its broadcast dims into a new tensor of `shape` (already checked).
-Tensor broadcast_kernel(const Tensor& x, const Shape& shape) {
-  Tensor out = empty(shape, x.dtype());
-  const int64_t n = out.numel();
-  if (n == 0) return out;
-  detail::dispatch(x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = static_cast<const T*>(x.raw_data());
-    T* o = static_cast<T*>(out.raw_data());
-    const size_t rank = shape.size();
-    int64_t sx[Shape::kMaxRank], idx[Shape::kMaxRank] = {};
-    detail::broadcast_strides(x.shape(), shape, sx);
-    const int64_t inner = shape[rank - 1], ix = sx[rank - 1];
-    int64_t off = 0;
-    for (int64_t base = 0; base < n; base += inner) {
-      for (int64_t j = 0; j < inner; ++j) o[base + j] = p[off + j * ix];
-      for (size_t d = rank - 1; d-- > 0;) {  // advance the outer counter
-        off += sx[d];
-        if (++idx[d] < shape[d]) break;
-        off -= sx[d] * shape[d];
-        idx[d] = 0;
-      }
-    }
-  });
-  return out;
-}
+using detail::read;
+using detail::should_record;
+using detail::write;
 
 // g padded with `before` and `after` zeros along dim d: the gradient of a slice, written with
 // concat so that it is itself differentiable (concat's gradient is a slice again).
@@ -64,20 +38,9 @@ Tensor pad_dim(const Tensor& g, int64_t d, int64_t before, int64_t after) {
 Tensor index_scatter(const Tensor& g, int64_t d, const std::vector<int64_t>& index, int64_t n) {
   Shape shape = g.shape();
   shape[static_cast<size_t>(d)] = n;
-  Tensor out = zeros(shape, g.dtype());
-  const DimSplit s = detail::split_at(shape, d);
-  const auto k = static_cast<int64_t>(index.size());
-  detail::dispatch(g.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* src = static_cast<const T*>(g.raw_data());
-    T* o = static_cast<T*>(out.raw_data());
-    for (int64_t b = 0; b < s.outer; ++b)
-      for (int64_t j = 0; j < k; ++j) {
-        const T* row = src + (b * k + j) * s.inner;
-        T* dst = o + (b * n + index[static_cast<size_t>(j)]) * s.inner;
-        for (int64_t i = 0; i < s.inner; ++i) dst[i] += row[i];
-      }
-  });
+  Tensor out = empty(shape, g.dtype());
+  kernels::index_add(read(g), d, index.data(), write(out));
+  if (!should_record({&g})) return out;
   return record_op("index_scatter", "dG = index_select(dX, dim, index)", {g}, out,
                    [d, index](BackwardContext& c) { c.add(0, index_select(c.grad(), d, index)); });
 }
@@ -89,16 +52,8 @@ Tensor transpose(const Tensor& x) {
   if (x.dim() != 2) throw ShapeError(fmt::format("transpose: needs a 2-D tensor, got {}", x.shape().str()));
   const int64_t r = x.shape()[0], c = x.shape()[1];
   Tensor out = empty({c, r}, x.dtype());
-  detail::dispatch(x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = static_cast<const T*>(x.raw_data());
-    T* o = static_cast<T*>(out.raw_data());
-    constexpr int64_t kBlock = 32;  // blocked so both sides stay in cache
-    for (int64_t i0 = 0; i0 < r; i0 += kBlock)
-      for (int64_t j0 = 0; j0 < c; j0 += kBlock)
-        for (int64_t i = i0; i < std::min(r, i0 + kBlock); ++i)
-          for (int64_t j = j0; j < std::min(c, j0 + kBlock); ++j) o[j * r + i] = p[i * c + j];
-  });
+  kernels::transpose(read(x), write(out));
+  if (!should_record({&x})) return out;
   return record_op("transpose", "dX = dYᵀ", {x}, out, [](BackwardContext& ctx) { ctx.add(0, transpose(ctx.grad())); });
 }
 
@@ -125,6 +80,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
                                  shape.str(), target.numel()));
   Tensor out = x.detach();
   out.impl()->shape = target;
+  if (!should_record({&x})) return out;
   return record_op("reshape", "dX = reshape(dY, X's shape)", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, reshape(c.grad(), xs)); });
 }
@@ -134,7 +90,9 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   if (!(detail::broadcast_shapes("broadcast_to", x.shape(), shape) == shape))
     throw ShapeError(fmt::format("broadcast_to: {} cannot be broadcast to {}", x.shape().str(), shape.str()));
-  Tensor out = broadcast_kernel(x, shape);
+  Tensor out = empty(shape, x.dtype());
+  kernels::broadcast(read(x), write(out));
+  if (!should_record({&x})) return out;
   return record_op("broadcast_to", "dX = sum_to(dY, X's shape)", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, sum_to(c.grad(), xs)); });
 }
@@ -160,17 +118,8 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   Shape shape = first.shape();
   shape[static_cast<size_t>(d)] = offsets.back();
   Tensor out = empty(shape, first.dtype());
-  // Each input contributes one contiguous block of n_i·inner elements per outer index.
-  const DimSplit s = detail::split_at(shape, d);
-  const size_t elem = dtype_size(first.dtype());
-  char* o = static_cast<char*>(out.raw_data());
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const auto* src = static_cast<const char*>(xs[i].raw_data());
-    const int64_t block = (offsets[i + 1] - offsets[i]) * s.inner;
-    for (int64_t b = 0; b < s.outer && block > 0; ++b)
-      std::memcpy(o + (b * s.n * s.inner + offsets[i] * s.inner) * elem, src + b * block * elem,
-                  static_cast<size_t>(block) * elem);
-  }
+  for (size_t i = 0; i < xs.size(); ++i) kernels::place(read(xs[i]), d, offsets[i], write(out));
+  if (!should_record(xs)) return out;
   return record_op("concat", "dXᵢ = dY[offᵢ : offᵢ₊₁] along dim", xs, out,
                    [d, offsets = std::move(offsets)](BackwardContext& c) {
                      for (size_t i = 0; i + 1 < offsets.size(); ++i)
@@ -189,13 +138,8 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end) {
   Shape shape = x.shape();
   shape[static_cast<size_t>(d)] = hi - lo;
   Tensor out = empty(shape, x.dtype());
-  const DimSplit s = detail::split_at(x.shape(), d);
-  const size_t elem = dtype_size(x.dtype());
-  const int64_t block = (hi - lo) * s.inner;
-  const auto* src = static_cast<const char*>(x.raw_data());
-  char* o = static_cast<char*>(out.raw_data());
-  for (int64_t b = 0; b < s.outer && block > 0; ++b)
-    std::memcpy(o + b * block * elem, src + (b * n + lo) * s.inner * elem, static_cast<size_t>(block) * elem);
+  kernels::slice(read(x), d, lo, write(out));
+  if (!should_record({&x})) return out;
   return record_op("slice", "dX = dY in the slice, 0 elsewhere", {x}, out,
                    [d, lo, after = n - hi](BackwardContext& c) { c.add(0, pad_dim(c.grad(), d, lo, after)); });
 }
@@ -214,14 +158,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
   Shape shape = x.shape();
   shape[static_cast<size_t>(d)] = static_cast<int64_t>(idx.size());
   Tensor out = empty(shape, x.dtype());
-  const DimSplit s = detail::split_at(x.shape(), d);
-  const size_t elem = dtype_size(x.dtype()), row = static_cast<size_t>(s.inner) * elem;
-  const auto k = static_cast<int64_t>(idx.size());
-  const auto* src = static_cast<const char*>(x.raw_data());
-  char* o = static_cast<char*>(out.raw_data());
-  for (int64_t b = 0; b < s.outer && row > 0; ++b)
-    for (int64_t j = 0; j < k; ++j)
-      std::memcpy(o + (b * k + j) * row, src + (b * n + idx[static_cast<size_t>(j)]) * row, row);
+  kernels::index_select(read(x), d, idx.data(), write(out));
+  if (!should_record({&x})) return out;
   return record_op("index_select", "dX = dY scattered back to the indexed entries, repeats summed", {x}, out,
                    [d, n, idx = std::move(idx)](BackwardContext& c) { c.add(0, index_scatter(c.grad(), d, idx, n)); });
 }

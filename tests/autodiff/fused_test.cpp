@@ -6,20 +6,22 @@
 #include <gtest/gtest.h>
 
 #include <autodiff/autodiff.hpp>
+
+#include "autodiff/ops/fusion.hpp"
 #include <cmath>
 #include <vector>
 
 namespace {
 
-using ad::Act;
+using ad::Activation;
 using ad::Tensor;
 
-Tensor unfused(const Tensor& z, Act act) {
+Tensor unfused(const Tensor& z, Activation act) {
   switch (act) {
-    case Act::sigmoid: return ad::sigmoid(z);
-    case Act::relu: return ad::relu(z);
-    case Act::tanh: return ad::tanh(z);
-    case Act::identity: return z;
+    case Activation::Sigmoid: return ad::sigmoid(z);
+    case Activation::ReLU: return ad::relu(z);
+    case Activation::Tanh: return ad::tanh(z);
+    case Activation::Identity: return z;
   }
   return {};
 }
@@ -30,12 +32,12 @@ void expect_bitwise(const Tensor& a, const Tensor& b, const char* what) {
   for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], y[i]) << what << " at " << i;
 }
 
-class BiasActTest : public ::testing::TestWithParam<Act> {};
+class BiasActTest : public ::testing::TestWithParam<Activation> {};
 
 // Forward values and both gradients of bias_act equal those of Z + b then g, in float32, for the
 // column bias of a dense layer at W1's and W3's sizes (the vector body and the scalar tail).
 TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
-  const Act act = GetParam();
+  const Activation act = GetParam();
   for (ad::Shape shape : {ad::Shape{4, 400}, ad::Shape{256, 13}}) {
     ad::manual_seed(7);
     Tensor z = (ad::randn(shape) * 3.0).detach().requires_grad_();
@@ -50,7 +52,7 @@ TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
     plain.backward(seed);
     expect_bitwise(fused, plain, "A");
     expect_bitwise(db, b.grad(), "db");
-    if (act == Act::tanh) {  // 1 − A² may be one fused multiply-add in the kernel
+    if (act == Activation::Tanh) {  // 1 − A² may be one fused multiply-add in the kernel
       EXPECT_THAT(dz.to_vector(), ::testing::Pointwise(::testing::FloatNear(1e-6f), z.grad().to_vector()));
     } else {
       expect_bitwise(dz, z.grad(), "dZ");
@@ -58,12 +60,12 @@ TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Acts, BiasActTest, ::testing::Values(Act::identity, Act::sigmoid, Act::relu, Act::tanh),
-                         [](const auto& info) { return std::string(ad::act_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Acts, BiasActTest, ::testing::Values(Activation::Identity, Activation::Sigmoid, Activation::ReLU, Activation::Tanh),
+                         [](const auto& info) { return std::string(ad::activation_name(info.param)); });
 
 // ad::linear is bias_act(matmul(W, X), b, g) in one record: the same bits for A, dW, dX, db.
 TEST_P(BiasActTest, LinearSameBitsAsMatmulThenBiasAct) {
-  const Act act = GetParam();
+  const Activation act = GetParam();
   ad::manual_seed(11);
   Tensor W = ad::randn({6, 5}).requires_grad_();
   Tensor X = ad::randn({5, 33}).requires_grad_();
@@ -84,20 +86,20 @@ TEST_P(BiasActTest, LinearSameBitsAsMatmulThenBiasAct) {
 
 TEST(Linear, ErrorsNameTheOpAndShapes) {
   try {
-    ad::linear(ad::randn({4, 3}), ad::randn({2, 5}), ad::randn({4, 1}), Act::relu);
+    ad::linear(ad::randn({4, 3}), ad::randn({2, 5}), ad::randn({4, 1}), Activation::ReLU);
     FAIL() << "no throw";
   } catch (const ad::ShapeError& e) {
     EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("linear"), ::testing::HasSubstr("(4, 3)"),
                                            ::testing::HasSubstr("(2, 5)")));
   }
   try {
-    ad::linear(ad::randn({4, 3}), ad::randn({3, 5}), ad::randn({5, 1}), Act::relu);
+    ad::linear(ad::randn({4, 3}), ad::randn({3, 5}), ad::randn({5, 1}), Activation::ReLU);
     FAIL() << "no throw";
   } catch (const ad::ShapeError& e) {
     EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("linear"), ::testing::HasSubstr("(5, 1)"),
                                            ::testing::HasSubstr("(4, 5)")));
   }
-  EXPECT_THROW(ad::linear(ad::randn({4, 3}), ad::randn({3, 5}, ad::DType::f64), ad::randn({4, 1}), Act::tanh),
+  EXPECT_THROW(ad::linear(ad::randn({4, 3}), ad::randn({3, 5}, ad::DType::f64), ad::randn({4, 1}), Activation::Tanh),
                ad::DTypeError);
 }
 
@@ -106,7 +108,7 @@ TEST(BiasAct, ClosedFormSigmoidGradients) {
   Tensor z = ad::tensor({0.5, -1.0, 2.0, 0.0, 1.5, -0.5}, {2, 3}, ad::DType::f64).requires_grad_();
   Tensor b = ad::tensor({0.25, -0.75}, {2, 1}, ad::DType::f64).requires_grad_();
   Tensor da = ad::tensor({1.0, 2.0, -1.0, 0.5, 3.0, -2.0}, {2, 3}, ad::DType::f64);
-  ad::bias_act(z, b, Act::sigmoid).backward(da);
+  ad::bias_act(z, b, Activation::Sigmoid).backward(da);
   const std::vector<double> zv = z.to_vector(), dav = da.to_vector(), bv = {0.25, -0.75};
   const std::vector<double> dz = z.grad().to_vector(), db = b.grad().to_vector();
   for (int r = 0; r < 2; ++r) {
@@ -129,10 +131,10 @@ TEST(ActBackward, ClosedForms) {
   using ::testing::Pointwise;
   const std::vector<double> sig = {2.0 * 0.25 * 0.75, -0.25, 0.0, 0.5 * 0.9 * 0.1};
   const std::vector<double> th = {2.0 * (1 - 0.0625), -0.75, 3.0, 0.5 * (1 - 0.81)};
-  EXPECT_THAT(ad::act_backward(g, a, Act::sigmoid).to_vector(), Pointwise(DoubleNear(1e-15), sig));
-  EXPECT_THAT(ad::act_backward(g, a, Act::tanh).to_vector(), Pointwise(DoubleNear(1e-15), th));
-  EXPECT_THAT(ad::act_backward(g, a, Act::relu).to_vector(), ::testing::ElementsAre(2.0, -1.0, 0.0, 0.5));
-  EXPECT_THAT(ad::act_backward(g, a, Act::identity).to_vector(), ::testing::ElementsAre(2.0, -1.0, 3.0, 0.5));
+  EXPECT_THAT(ad::act_backward(g, a, Activation::Sigmoid).to_vector(), Pointwise(DoubleNear(1e-15), sig));
+  EXPECT_THAT(ad::act_backward(g, a, Activation::Tanh).to_vector(), Pointwise(DoubleNear(1e-15), th));
+  EXPECT_THAT(ad::act_backward(g, a, Activation::ReLU).to_vector(), ::testing::ElementsAre(2.0, -1.0, 0.0, 0.5));
+  EXPECT_THAT(ad::act_backward(g, a, Activation::Identity).to_vector(), ::testing::ElementsAre(2.0, -1.0, 3.0, 0.5));
 }
 
 // A fused layer is two records (matmul, bias_act) where the unfused one was three; the
@@ -142,7 +144,7 @@ TEST(BiasAct, RecordsOneOp) {
   Tensor b = ad::zeros({4, 1}).requires_grad_();
   Tensor X = ad::randn({2, 10});
   {
-    Tensor A = ad::bias_act(ad::matmul(W, X), b, Act::sigmoid);
+    Tensor A = ad::bias_act(ad::matmul(W, X), b, Activation::Sigmoid);
     EXPECT_EQ(ad::tape_size(), 2u);
     EXPECT_STREQ(A.op_name(), "bias_act");
     ad::sum(A).backward();
@@ -154,7 +156,7 @@ TEST(BiasAct, RecordsOneOp) {
 // With nothing requiring grad no record is made.
 TEST(BiasAct, NoGradRecordsNothing) {
   Tensor z = ad::randn({3, 4}), b = ad::randn({3, 1});
-  Tensor a = ad::bias_act(z, b, Act::relu);
+  Tensor a = ad::bias_act(z, b, Activation::ReLU);
   EXPECT_EQ(ad::tape_size(), 0u);
   EXPECT_TRUE(a.is_leaf());
 }
@@ -162,23 +164,23 @@ TEST(BiasAct, NoGradRecordsNothing) {
 TEST(BiasAct, ErrorsNameTheOpAndShapes) {
   Tensor z = ad::randn({4, 5});
   try {
-    ad::bias_act(z, ad::randn({3, 1}), Act::relu);
+    ad::bias_act(z, ad::randn({3, 1}), Activation::ReLU);
     FAIL() << "no throw";
   } catch (const ad::ShapeError& e) {
     EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("bias_act"), ::testing::HasSubstr("(4, 5)"),
                                            ::testing::HasSubstr("(3, 1)")));
   }
   try {  // b would broadcast Z up to (4, 5): the result must keep Z's shape
-    ad::bias_act(ad::randn({4, 1}), ad::randn({4, 5}), Act::sigmoid);
+    ad::bias_act(ad::randn({4, 1}), ad::randn({4, 5}), Activation::Sigmoid);
     FAIL() << "no throw";
   } catch (const ad::ShapeError& e) {
     EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("bias_act"), ::testing::HasSubstr("(4, 5)"),
                                            ::testing::HasSubstr("(4, 1)"), ::testing::HasSubstr("Z's shape")));
   }
-  EXPECT_THROW(ad::bias_act(z, ad::randn({4, 1}, ad::DType::f64), Act::tanh), ad::DTypeError);
-  EXPECT_THROW(ad::bias_act(Tensor(), ad::randn({4, 1}), Act::tanh), ad::UsageError);
+  EXPECT_THROW(ad::bias_act(z, ad::randn({4, 1}, ad::DType::f64), Activation::Tanh), ad::DTypeError);
+  EXPECT_THROW(ad::bias_act(Tensor(), ad::randn({4, 1}), Activation::Tanh), ad::UsageError);
   try {
-    ad::act_backward(ad::randn({4, 5}), ad::randn({4, 1}), Act::sigmoid);
+    ad::act_backward(ad::randn({4, 5}), ad::randn({4, 1}), Activation::Sigmoid);
     FAIL() << "no throw";
   } catch (const ad::ShapeError& e) {
     EXPECT_THAT(e.what(), ::testing::AllOf(::testing::HasSubstr("act_backward"), ::testing::HasSubstr("(4, 5)"),

@@ -6,6 +6,8 @@
 
 #include <autodiff/autodiff.hpp>
 
+#include "autodiff/ops/fusion.hpp"
+
 #include <cctype>
 #include <cmath>
 #include <functional>
@@ -160,22 +162,22 @@ std::vector<Row> unary_rows() {
       {"clamp", {spaced({4, 5})}, [](V x) { return ad::clamp(x[0], -0.5, 0.5); }},
       {"sign_times_x", {away({3, 4})}, [](V x) { return ad::sign(x[0]) * x[0]; }},
       // fused (ops/fused.hpp); relu's bias is scaled so Z + b stays ≥ 0.09 from the kink
-      {"bias_act_sigmoid", {normal({3, 4}), normal({3, 1})}, [](V x) { return ad::bias_act(x[0], x[1], ad::Act::sigmoid); }},
-      {"bias_act_tanh", {normal({3, 4}), normal({3, 1})}, [](V x) { return ad::bias_act(x[0], x[1], ad::Act::tanh); }},
+      {"bias_act_sigmoid", {normal({3, 4}), normal({3, 1})}, [](V x) { return ad::bias_act(x[0], x[1], ad::Activation::Sigmoid); }},
+      {"bias_act_tanh", {normal({3, 4}), normal({3, 1})}, [](V x) { return ad::bias_act(x[0], x[1], ad::Activation::Tanh); }},
       {"bias_act_relu", {spaced({3, 4}), normal({3, 1})},
-       [](V x) { return ad::bias_act(x[0], x[1] * 0.01, ad::Act::relu); }},
+       [](V x) { return ad::bias_act(x[0], x[1] * 0.01, ad::Activation::ReLU); }},
       {"bias_act_identity_row", {normal({3, 4}), normal({1, 4})},
-       [](V x) { return ad::bias_act(x[0], x[1], ad::Act::identity); }},
+       [](V x) { return ad::bias_act(x[0], x[1], ad::Activation::Identity); }},
       {"linear_sigmoid", {normal({3, 2}), normal({2, 5}), normal({3, 1})},
-       [](V x) { return ad::linear(x[0], x[1], x[2], ad::Act::sigmoid); }},
+       [](V x) { return ad::linear(x[0], x[1], x[2], ad::Activation::Sigmoid); }},
       {"linear_tanh_constant_x", {normal({3, 2}), constant(normal({2, 5})), normal({3, 1})},
-       [](V x) { return ad::linear(x[0], x[1], x[2], ad::Act::tanh); }},
+       [](V x) { return ad::linear(x[0], x[1], x[2], ad::Activation::Tanh); }},
       {"linear_identity", {normal({3, 2}), normal({2, 5}), normal({3, 1})},
-       [](V x) { return ad::linear(x[0], x[1], x[2], ad::Act::identity); }},
+       [](V x) { return ad::linear(x[0], x[1], x[2], ad::Activation::Identity); }},
       {"act_backward_sigmoid", {normal({3, 4}), unit({3, 4})},
-       [](V x) { return ad::act_backward(x[0], x[1], ad::Act::sigmoid); }},
-      {"act_backward_tanh", {normal({3, 4}), normal({3, 4})}, [](V x) { return ad::act_backward(x[0], x[1], ad::Act::tanh); }},
-      {"act_backward_relu", {normal({3, 4}), spaced({3, 4})}, [](V x) { return ad::act_backward(x[0], x[1], ad::Act::relu); }},
+       [](V x) { return ad::act_backward(x[0], x[1], ad::Activation::Sigmoid); }},
+      {"act_backward_tanh", {normal({3, 4}), normal({3, 4})}, [](V x) { return ad::act_backward(x[0], x[1], ad::Activation::Tanh); }},
+      {"act_backward_relu", {normal({3, 4}), spaced({3, 4})}, [](V x) { return ad::act_backward(x[0], x[1], ad::Activation::ReLU); }},
   };
 }
 
@@ -269,13 +271,13 @@ std::vector<Row> second_order_rows() {
       {"d2_sigmoid", {normal({3, 4})}, second_order([](V x) { return ad::sigmoid(x[0]); })},
       {"d2_softplus", {normal({3, 4})}, second_order([](V x) { return ad::softplus(x[0]); })},
       {"d2_bias_act_sigmoid", {normal({3, 4}), normal({3, 1})},
-       second_order([](V x) { return ad::bias_act(x[0], x[1], ad::Act::sigmoid); })},
+       second_order([](V x) { return ad::bias_act(x[0], x[1], ad::Activation::Sigmoid); })},
       {"d2_bias_act_tanh", {normal({3, 4}), normal({1, 4})},
-       second_order([](V x) { return ad::bias_act(x[0], x[1], ad::Act::tanh); })},
+       second_order([](V x) { return ad::bias_act(x[0], x[1], ad::Activation::Tanh); })},
       {"d2_linear_sigmoid", {normal({3, 2}), normal({2, 4}), normal({3, 1})},
-       second_order([](V x) { return ad::linear(x[0], x[1], x[2], ad::Act::sigmoid); })},
+       second_order([](V x) { return ad::linear(x[0], x[1], x[2], ad::Activation::Sigmoid); })},
       {"d2_bias_act_relu_times_z", {spaced({3, 4}), normal({3, 1})},
-       second_order([](V x) { return ad::bias_act(x[0], x[1] * 0.01, ad::Act::relu) * x[0]; })},
+       second_order([](V x) { return ad::bias_act(x[0], x[1] * 0.01, ad::Activation::ReLU) * x[0]; })},
       {"d2_relu_times_x", {spaced({3, 4})}, second_order([](V x) { return ad::relu(x[0]) * x[0]; })},
       {"d2_matmul", {normal({2, 3}), normal({3, 4})},
        second_order([](V x) { return ad::tanh(ad::matmul(x[0], x[1])); })},

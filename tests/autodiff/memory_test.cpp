@@ -34,7 +34,7 @@ struct Net {
   void sgd_step(double lr) {
     ad::NoGradGuard no_grad;
     for (Tensor* p : {&W1, &b1, &W2, &b2}) {
-      ad::add_scaled_(*p, p->grad(), -lr);
+      p->add_(p->grad(), -lr);
       p->zero_grad();
     }
   }

@@ -29,7 +29,7 @@ std::vector<double> train(uint64_t seed, int steps) {
     out.push_back(J.item());
     ad::NoGradGuard no_grad;
     for (Tensor* p : {&W1, &b1, &W2, &b2}) {
-      ad::add_scaled_(*p, p->grad(), -0.5);
+      p->add_(p->grad(), -0.5);
       p->zero_grad();
     }
   }

@@ -1,7 +1,8 @@
-// Sequential runs a Linear followed by a built-in Sigmoid/ReLU/Tanh as one fused op
+// Sequential runs a Linear followed by a layer whose activation() is fusable as one fused op
 // (Linear::forward_act → ad::linear): the values and gradients stay those of the layer-by-layer
-// computation, the tape holds one record per fused layer instead of three, parameter names do not change,
-// and a user's own activation subclass is never fused (its forward is what runs).
+// computation, the tape holds one record per fused layer instead of three, parameter names do
+// not change, a subclass of an activation layer is fused like its base, and a module of the
+// user's own is run as written.
 #include <gtest/gtest.h>
 
 #include <nn/nn.hpp>
@@ -65,17 +66,32 @@ TEST(FusedLayer, OneRecordFewerPerLayerAndNamesUnchanged) {
   EXPECT_EQ(names, (std::vector<std::string>{"W1", "b1", "W2", "b2"}));
 }
 
-// A subclass of Sigmoid with its own forward is run as written, not replaced by the fused op.
-struct DoubledSigmoid : nn::Sigmoid {
+// A module of the user's own reports no activation, so it is run as written, not fused.
+struct DoubledSigmoid : nn::Module {
   Tensor forward(const Tensor& z) override { return ad::sigmoid(z) * 2.0; }
 };
 
-TEST(FusedLayer, UserSubclassIsNotFused) {
+TEST(FusedLayer, UserModuleRunsAsWritten) {
   nn::Sequential net;
   net.add(nn::Linear(3, 2)).add(DoubledSigmoid());
   Tensor X = ad::randn({3, 4});
   Tensor y = net.forward(X);
+  EXPECT_STREQ(y.op_name(), "affine");
   expect_bitwise(y, layer_by_layer(net, X), "A");  // fused, y would be σ(Z) rather than 2σ(Z)
+}
+
+// A subclass of an activation layer (here only renamed) is still that activation: fused.
+struct NamedTanh : nn::Tanh {
+  std::string name() const override { return "my_tanh"; }
+};
+
+TEST(FusedLayer, ActivationSubclassIsFused) {
+  nn::Sequential net;
+  net.add(nn::Linear(3, 2)).add(NamedTanh());
+  Tensor X = ad::randn({3, 4});
+  Tensor y = net.forward(X);
+  EXPECT_STREQ(y.op_name(), "linear");
+  expect_bitwise(y, layer_by_layer(net, X), "A");
 }
 
 // The fused path keeps Linear's errors in the notation.
