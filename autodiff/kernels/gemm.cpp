@@ -9,7 +9,8 @@ namespace ad::kernels {
 namespace {
 
 // The backend of each float32 product, by the bake-off in bench/README.md ("Matrix-product
-// backends"): the hand-written kernels only where they beat OpenBLAS and oneDNN.
+// backends"): the hand-written kernels only where they beat OpenBLAS and oneDNN, alone or
+// inside a training step.
 //
 // A product with at most kThinGemmMaxRows rows in C and at least this much work goes to the thin
 // kernel: below it OpenBLAS's small-matrix path is as fast, and the thread split does not pay.
