@@ -15,9 +15,9 @@
 // Every backend runs on 2 threads. Each round times every backend once per product, in an order
 // that rotates with the round, each sample at least ~10 ms of calls. The table gives the median
 // of the rounds; the summary also compares each backend's fastest round, since the noise of a
-// shared machine only ever adds. After a threaded OpenBLAS call its workers spin for ~0.1 s and
-// would slow the next backend, so a pause follows each OpenBLAS sample of a product big enough
-// to thread.
+// shared machine only ever adds. After a threaded OpenBLAS call its workers spin for ~0.1 s, and
+// oneDNN's OpenMP workers for a while too, slowing whatever runs next: a pause follows each
+// sample of OpenBLAS (when the product is big enough to thread) and of oneDNN.
 //
 //   gemm_bakeoff [--rounds N] [--net NAME] [--no-avx512]
 // --net keeps the products of the networks whose name contains NAME (e.g. "b=1024").
@@ -213,8 +213,8 @@ std::vector<std::vector<double>> time_candidates(const Product& p, const std::ve
       const size_t i = (j + static_cast<size_t>(r)) % cs.size();
       secs[i].push_back(sample(cs[i], iters[i]));
       const bool blas = cs[i].name == "openblas" || (routed_blas && cs[i].name == "routed");
-      if (blas && p.madds() >= kThreadedMadds)
-        std::this_thread::sleep_for(std::chrono::milliseconds(120));
+      if (blas && p.madds() >= kThreadedMadds) std::this_thread::sleep_for(std::chrono::milliseconds(120));
+      if (cs[i].name.rfind("onednn", 0) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   return secs;
 }
