@@ -34,6 +34,7 @@
 #include <utility>
 
 #include "autodiff/detail/allocate.hpp"
+#include "autodiff/kernels/cpu.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/kernels/simd_transpose.hpp"
 
@@ -376,10 +377,7 @@ RowUnit product_unit(const Operands& o, const PackedB& pb, RowUnit u, RowUnits& 
 
 }  // namespace
 
-bool packed_gemm_available() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
-}
+bool packed_gemm_available() { return avx512_enabled(); }
 
 void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b,
                  int64_t ldb, bool trans_b, float* c, int64_t ldc) {

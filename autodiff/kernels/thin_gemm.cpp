@@ -21,6 +21,7 @@
 #include <cstring>
 #include <utility>
 
+#include "autodiff/kernels/cpu.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/kernels/simd_transpose.hpp"
 
@@ -102,10 +103,7 @@ struct Buffers {
 
 }  // namespace
 
-bool thin_gemm_available() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
-}
+bool thin_gemm_available() { return avx512_enabled(); }
 
 void thin_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, bool trans_b,
                float* c, int64_t ldc) {

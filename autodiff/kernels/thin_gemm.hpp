@@ -12,7 +12,7 @@ namespace ad::kernels {
 /// The most rows of C the kernel keeps in registers at once (and the largest m it takes).
 inline constexpr int64_t kThinGemmMaxRows = 24;
 
-/// Whether thin_gemm runs here: an x86-64 CPU with AVX-512F (checked once).
+/// Whether thin_gemm runs here: avx512_enabled() (kernels/cpu.hpp).
 bool thin_gemm_available();
 
 /// C (m × n) = A (m × k) · B, with B (k × n) or, when `trans_b`, B (n × k) and its transpose
