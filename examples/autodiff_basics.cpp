@@ -96,7 +96,7 @@ void second_derivative(ex::Notebook& nb) {
 
 void graph(ex::Notebook& nb) {
   nb.section("What the tape recorded: explain and the DOT graph",
-             "The seed's two-layer network on 5 columns. ad::explain lists every recorded op with its output shape "
+             "The two-layer network 2 → 4 → 1 on 5 columns. ad::explain lists every recorded op with its output shape "
              "and its backward rule; ad::to_dot gives the same graph in Graphviz DOT, drawn below.");
   ad::manual_seed(2);
   ad::Tensor X = ad::randn({2, 5});

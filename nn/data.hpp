@@ -75,7 +75,7 @@ class MiniBatches {
   std::vector<int64_t> order_;
 };
 
-/// The course's random_mini_batches: every batch of one shuffled epoch, as a list.
+/// Every batch of one shuffled epoch, as a list (MiniBatches does the same without copying them all).
 std::vector<Batch> random_mini_batches(const Tensor& X, const Tensor& Y, int64_t batch_size);
 
 }  // namespace ad::nn

@@ -1,5 +1,5 @@
-// tapegrad nn: layers, costs, optimizers and training utilities in the notation of the
-// classic course. Samples are COLUMNS: X = A[0] is (n[0], m); layer l computes
+// tapegrad nn: layers, costs, optimizers and training utilities in the notation of the classic
+// deep-learning course (Andrew Ng's Deep Learning Specialization). Samples are COLUMNS: X = A[0] is (n[0], m); layer l computes
 // Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]) with W[l] (n[l], n[l-1]) and b[l] (n[l], 1).
 //
 //   #include <nn/nn.hpp>
@@ -7,7 +7,7 @@
 //
 //   ad::manual_seed(1);
 //   nn::Dataset data = nn::flower();                     // X (2, 400), Y (1, 400)
-//   nn::Sequential net;                                  // the seed's 2 → 4 → 1 network
+//   nn::Sequential net;                                  // the two-layer network 2 → 4 → 1
 //   net.add(nn::Linear(2, 4, nn::Init::Small)).add(nn::Tanh())
 //      .add(nn::Linear(4, 1, nn::Init::Small)).add(nn::Sigmoid());
 //   std::cout << net;                                    // W1: (4, 2), b1: (4, 1), …

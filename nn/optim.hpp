@@ -61,7 +61,7 @@ struct SGDOptions {
   double weight_decay = 0.0;  ///< λ: g := g + λ·p (L2 penalty λ/2·‖p‖²)
 };
 
-/// Gradient descent p := p − α·g, the seed's update rule, with optional momentum.
+/// Gradient descent p := p − α·g, with optional momentum and weight decay.
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, double lr, SGDOptions options = {});

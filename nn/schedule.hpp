@@ -29,7 +29,7 @@ class StepDecay : public LRSchedule {
   double gamma_;
 };
 
-/// α0 · γ^epoch (the course's "exponential decay", 0.95^epoch · α0).
+/// α0 · γ^epoch: exponential decay (e.g. γ = 0.95).
 class ExponentialDecay : public LRSchedule {
  public:
   ExponentialDecay(double lr0, double gamma);
@@ -39,8 +39,8 @@ class ExponentialDecay : public LRSchedule {
   double lr0_, gamma_;
 };
 
-/// α0 / (1 + decay_rate · ⌊epoch / interval⌋): the course's 1/(1 + decay_rate·epoch_num),
-/// optionally in steps of `interval` epochs ("fixed interval scheduling").
+/// α0 / (1 + decay_rate · ⌊epoch / interval⌋): inverse-time decay, 1/(1 + decay_rate·epoch)
+/// with the default interval 1, or in steps of `interval` epochs (fixed-interval scheduling).
 class InverseTimeDecay : public LRSchedule {
  public:
   InverseTimeDecay(double lr0, double decay_rate, int64_t interval = 1);

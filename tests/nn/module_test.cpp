@@ -1,5 +1,5 @@
 // Modules: Linear, the activations, Dropout, Sequential naming, mlp, to(DType), summary, and the
-// shape errors in the seed's notation.
+// shape errors in the notation.
 #include <gtest/gtest.h>
 
 #include <cmath>
