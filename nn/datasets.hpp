@@ -9,11 +9,12 @@
 
 namespace ad::nn {
 
+/// A generated data set in column layout.
 struct Dataset {
   Tensor X;                     ///< (2, m)
   Tensor Y;                     ///< (1, m) of 0/1 for two classes, one-hot (K, m) for K > 2
   std::vector<int64_t> labels;  ///< the class of every column
-  int64_t classes = 2;
+  int64_t classes = 2;          ///< the number of classes K
 };
 
 /// The planar "flower": two interleaved petal classes of m/2 points each, from the rose curve

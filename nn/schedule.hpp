@@ -8,6 +8,7 @@
 
 namespace ad::optim {
 
+/// A learning rate α that depends on the epoch.
 class LRSchedule {
  public:
   virtual ~LRSchedule() = default;
@@ -20,6 +21,7 @@ class LRSchedule {
 /// α0 · γ^⌊epoch / step_size⌋: drops by γ every step_size epochs.
 class StepDecay : public LRSchedule {
  public:
+  /// α0 = lr0, multiplied by gamma every step_size epochs.
   StepDecay(double lr0, int64_t step_size, double gamma = 0.1);
   double lr(int64_t epoch) const override;
 
@@ -32,6 +34,7 @@ class StepDecay : public LRSchedule {
 /// α0 · γ^epoch: exponential decay (e.g. γ = 0.95).
 class ExponentialDecay : public LRSchedule {
  public:
+  /// α0 = lr0, multiplied by gamma every epoch.
   ExponentialDecay(double lr0, double gamma);
   double lr(int64_t epoch) const override;
 
@@ -43,6 +46,7 @@ class ExponentialDecay : public LRSchedule {
 /// with the default interval 1, or in steps of `interval` epochs (fixed-interval scheduling).
 class InverseTimeDecay : public LRSchedule {
  public:
+  /// α0 = lr0; the divisor grows by decay_rate every `interval` epochs.
   InverseTimeDecay(double lr0, double decay_rate, int64_t interval = 1);
   double lr(int64_t epoch) const override;
 

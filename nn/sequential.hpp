@@ -34,6 +34,7 @@ class Sequential : public Module {
   std::string name() const override { return "Sequential"; }
   std::vector<std::shared_ptr<Module>> children() const override { return layers_; }
 
+  /// The number of modules added (layers and activations alike).
   size_t size() const { return layers_.size(); }
   /// The i-th module (0-based), as added.
   Module& operator[](size_t i) const { return *layers_.at(i); }
@@ -42,7 +43,15 @@ class Sequential : public Module {
   std::vector<std::shared_ptr<Module>> layers_;
 };
 
-enum class Activation { Sigmoid, ReLU, Tanh, LeakyReLU, Softmax, Identity };
+/// The activation g[l] of mlp()'s layers.
+enum class Activation {
+  Sigmoid,    ///< σ(Z): the output of a binary classifier
+  ReLU,       ///< max(Z, 0): hidden layers of deep networks
+  Tanh,       ///< tanh(Z)
+  LeakyReLU,  ///< slope 0.01 for Z ≤ 0
+  Softmax,    ///< over the classes (dim 0): a multi-class output
+  Identity,   ///< the logits, for the fused costs (…_with_logits, softmax_cross_entropy)
+};
 
 /// "sigmoid", "relu", "tanh", "leaky_relu", "softmax" or "identity".
 const char* activation_name(Activation a);
