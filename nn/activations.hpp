@@ -60,9 +60,11 @@ class LeakyReLU : public ActivationLayer {
 /// rescaling); in eval() it is the identity. Masks come from this thread's generator.
 class Dropout : public Module {
  public:
+  /// keep_prob in (0, 1] (else ValueError); 1 keeps everything.
   explicit Dropout(double keep_prob = 0.5);
   Tensor forward(const Tensor& a) override;
   std::string name() const override;
+  /// The probability of keeping an entry in train().
   double keep_prob() const { return keep_prob_; }
 
  private:
