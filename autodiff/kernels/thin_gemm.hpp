@@ -1,8 +1,8 @@
 // Internal: float32 products with few rows, C (m × n) = A (m × k) · B or A · Bᵀ with m ≤ 24,
 // the shape of a narrow layer's forward product with a wide input (W1·X) and of its weight
-// gradient (dZ1·Xᵀ). OpenBLAS runs these at ~60 GFLOP/s whatever its thread count (square
-// products reach 150 per core here): it splits them over their few rows, and packs the whole
-// of the wide operand into panels built for square tiles.
+// gradient (dZ1·Xᵀ). OpenBLAS runs these far below its square-product speed whatever its
+// thread count: it splits them over their few rows, and packs the whole of the wide operand
+// into panels built for square tiles (bench/README, the bake-off).
 #pragma once
 
 #include <cstdint>
