@@ -60,7 +60,7 @@ TEST_F(NoAvx512, EveryProductIsRoutedToBlas) {
   EXPECT_EQ(ad::kernels::gemm_backend(4, 400, 2, 2, false, 400, false, 400), GemmBackend::blas);  // too small
 }
 
-TEST(NoAvx512Environment, TheVariableTurnsTheKernelsOffForTheProcess) {
+TEST(NoAvx512Environment, VariableTurnsKernelsOff) {
   if (!environment_turns_avx512_off()) GTEST_SKIP() << "run by CTest a second time with TAPEGRAD_NO_AVX512=1";
   EXPECT_FALSE(ad::kernels::avx512_enabled());
   EXPECT_FALSE(ad::kernels::packed_gemm_available());
