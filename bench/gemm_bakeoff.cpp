@@ -7,17 +7,14 @@
 //   onednn-pre     the same with the weight matrix reordered once, outside the timing, into
 //                  the layout the primitive prefers (only for W·A and Wᵀ·dZ)
 //   routed         what the library does today: kernels::gemm, the one place that picks
-// oneDNN blocks only its right operand ("weights"), so to reorder W the product is computed
-// transposed: Cᵀ = op(B)ᵀ · op(A)ᵀ, written sample-major (C's transpose). tapegrad's column
-// layout wants C itself, which oneDNN's fast path cannot write transposed: onednn-pre is what
-// oneDNN would give a library laid out sample-major, an upper bound for tapegrad.
+// oneDNN blocks only its right operand, so onednn-pre computes Cᵀ = op(B)ᵀ · op(A)ᵀ (sample-major):
+// an upper bound that tapegrad's column layout, which wants C itself, cannot use.
 //
 // Every backend runs on 2 threads. Each round times every backend once per product, in an order
 // that rotates with the round, each sample at least ~10 ms of calls. The table gives the median
 // of the rounds; the summary also compares each backend's fastest round, since the noise of a
-// shared machine only ever adds. After a threaded OpenBLAS call its workers spin for ~0.1 s, and
-// oneDNN's OpenMP workers for a while too, slowing whatever runs next: a pause follows each
-// sample of OpenBLAS (when the product is big enough to thread) and of oneDNN.
+// shared machine only ever adds. A threaded OpenBLAS call's and oneDNN's workers spin on after
+// it, slowing whatever runs next: a pause follows each such sample.
 //
 //   gemm_bakeoff [--rounds N] [--net NAME] [--no-avx512]
 // --net keeps the products of the networks whose name contains NAME (e.g. "b=1024").
