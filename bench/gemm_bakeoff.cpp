@@ -18,8 +18,7 @@
 //
 //   gemm_bakeoff [--rounds N] [--net NAME] [--no-avx512]
 // --net keeps the products of the networks whose name contains NAME (e.g. "b=1024").
-// --no-avx512 runs tapegrad and oneDNN as on a CPU without AVX-512 (kernels::force_no_avx512 and
-// oneDNN's ISA cap; run it with OPENBLAS_CORETYPE=Haswell so that OpenBLAS does the same).
+// --no-avx512: tapegrad and oneDNN as without AVX-512 (with OPENBLAS_CORETYPE=Haswell for OpenBLAS).
 #include <cblas.h>
 #include <omp.h>
 
