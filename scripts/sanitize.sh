@@ -34,7 +34,7 @@ case $mode in
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=thread \
       -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF >/dev/null
     cmake --build "$build" -j "$jobs" --target autodiff_threads_test reliability_concurrency_test reliability_anomaly_test \
-      nn_optim_test autodiff_thin_gemm_test autodiff_packed_gemm_test
+      nn_optim_test kernels_thin_gemm_test kernels_packed_gemm_test
     # The threads tests of the engine and its worker pool, the concurrency tests (label
     # `threads`), anomaly detection's per-thread switch, and the loops and products split
     # across threads.
