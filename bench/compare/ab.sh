@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Before/after for tapegrad alone: builds tapegrad_compare at two revisions (clean snapshots by
 # git archive) and runs them alternately, the order swapping every round, so that the machine's
-# noise hits both alike; prints the median step time of each and their ratio per workload.
+# noise hits both alike; prints the median step time of each, their ratio, and the median over
+# rounds of each round's ratio. A loaded machine changes speed for seconds at a time (the same
+# steps then take up to twice the CPU time); a round's two runs mostly share that state, so the
+# per-round ratio cancels it where the ratio of medians, drawn from a mixture of states, may not.
 #
 #   bench/compare/ab.sh BEFORE AFTER [--rounds N] [WORKLOAD...]   (default: w1 w2 w3 w4)
 #
@@ -48,7 +51,7 @@ for ((r = 0; r < rounds; ++r)); do
     for i in 0 1; do
       side=$(((i + r) % 2))
       line=$("$build/b$side/tapegrad_compare" "$w" "$data" $reps)
-      echo "{\"side\": $side, ${line#\{}" >>"$results"
+      echo "{\"side\": $side, \"round\": $r, ${line#\{}" >>"$results"
     done
   done
 done
@@ -57,9 +60,13 @@ echo "Before: ${revs[0]} ($(git -C "$root" rev-parse --short "${revs[0]}")), aft
 /usr/bin/python3 - "$results" <<'PY'
 import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-print("\n| workload | before ms/step | after ms/step | after / before |\n|---|---:|---:|---:|")
+def median_step(w, side, rnd=None):
+    return statistics.median(s for r in rows if r["workload"] == w and r["side"] == side
+                             and rnd in (None, r["round"]) for s in r["step_seconds"])
+print("\n| workload | before ms/step | after ms/step | after / before | median of per-round ratios |")
+print("|---|---:|---:|---:|---:|")
 for w in dict.fromkeys(r["workload"] for r in rows):
-    med = [statistics.median(s for r in rows if r["workload"] == w and r["side"] == side for s in r["step_seconds"])
-           for side in (0, 1)]
-    print(f"| {w} | {med[0] * 1e3:.3f} | {med[1] * 1e3:.3f} | {med[1] / med[0]:.3f} |")
+    med = [median_step(w, side) for side in (0, 1)]
+    paired = statistics.median(median_step(w, 1, k) / median_step(w, 0, k) for k in sorted({r["round"] for r in rows}))
+    print(f"| {w} | {med[0] * 1e3:.4f} | {med[1] * 1e3:.4f} | {med[1] / med[0]:.3f} | {paired:.3f} |")
 PY
