@@ -2,7 +2,9 @@
 #include <cblas.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <new>
 #include <random>
 
 #include "autodiff/detail/kernels.hpp"
@@ -24,14 +26,32 @@ void check_shape(const char* op, const Shape& shape, DType dtype) {
   }
 }
 
-// An uninitialized tensor; `op` names the caller in errors.
+// An uninitialized tensor; `op` names the caller in errors. A size the checks pass but the
+// system cannot back (zeros({1 << 40}): 4 TiB) is a ValueError too, not std::bad_alloc.
 Tensor make(const char* op, const Shape& shape, DType dtype) {
   check_shape(op, shape, dtype);
   auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = dtype;
   impl->shape = shape;
-  impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
+  const size_t bytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
+  try {
+    impl->storage = detail::Storage::create(bytes);
+  } catch (const std::bad_alloc&) {
+    throw ValueError(fmt::format("{}: shape {} of {} is too large to allocate ({} bytes: out of memory)", op,
+                                 shape.str(), dtype_name(dtype), bytes));
+  }
   return Tensor(std::move(impl));
+}
+
+// A new tensor with every element `value`: written directly, since a fresh tensor's values
+// are not an in-place change (its version stays 0).
+Tensor filled(const char* op, const Shape& shape, double value, DType dtype) {
+  Tensor t = make(op, shape, dtype);
+  detail::dispatch(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    std::fill_n(static_cast<T*>(t.raw_data()), t.numel(), static_cast<T>(value));
+  });
+  return t;
 }
 
 // Each thread draws from its own generator, so threads training separate models stay
@@ -48,14 +68,9 @@ double uniform01() { return static_cast<double>(generator()() >> 11) * 0x1.0p-53
 
 Tensor empty(const Shape& shape, DType dtype) { return make("empty", shape, dtype); }
 
-Tensor full(const Shape& shape, double value, DType dtype) {
-  Tensor t = make("full", shape, dtype);
-  t.fill_(value);
-  return t;
-}
-
-Tensor zeros(const Shape& shape, DType dtype) { return make("zeros", shape, dtype).fill_(0.0); }
-Tensor ones(const Shape& shape, DType dtype) { return make("ones", shape, dtype).fill_(1.0); }
+Tensor full(const Shape& shape, double value, DType dtype) { return filled("full", shape, value, dtype); }
+Tensor zeros(const Shape& shape, DType dtype) { return filled("zeros", shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return filled("ones", shape, 1.0, dtype); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }

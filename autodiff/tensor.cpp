@@ -44,17 +44,19 @@ void release_last(TensorImpl* t) { delete t; }
 
 // In-place writes are not recorded. On a leaf that requires grad they must happen outside
 // recording (an optimizer step); on a recorded op's output they would silently make the
-// recorded gradient wrong (its rule may have saved these values), so they are refused.
-void check_in_place(const char* op, const Tensor& t) {
-  if (!t.defined() || !t.requires_grad()) return;
-  if (!t.is_leaf())
+// recorded gradient wrong (its rule may have saved these values), so they are refused. The
+// ones allowed are counted, so a rule that saved the old values can tell (SavedTensor).
+void begin_in_place(const char* op, const Tensor& t) {
+  if (!t.defined()) return;
+  if (t.requires_grad() && !t.is_leaf())
     throw UsageError(fmt::format("{}: the tensor {} is the output of '{}' and part of a recorded graph; changing it in "
                                  "place would make its gradient wrong (detach() it first)",
                                  op, t.shape().str(), t.op_name()));
-  if (is_grad_enabled())
+  if (t.requires_grad() && is_grad_enabled())
     throw UsageError(fmt::format("{}: the leaf {} requires grad and cannot be changed in place while recording; do it "
                                  "under ad::NoGradGuard (as an optimizer step does)",
                                  op, t.shape().str()));
+  bump_version(*t.impl()->storage);
 }
 
 }  // namespace detail
@@ -125,8 +127,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_defined("copy_", src);
   if (dtype() != src.dtype())
     throw DTypeError(fmt::format("copy_: source is {} but the destination is {}", dtype_name(src.dtype()), dtype_name(dtype())));
-  detail::check_in_place("copy_", *this);
   if (src.shape() == shape()) {
+    detail::begin_in_place("copy_", *this);
     if (src.raw_data() != raw_data())
       std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
     return *this;
@@ -134,13 +136,14 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (!(detail::broadcast_shapes("copy_", src.shape(), shape()) == shape()))
     throw ShapeError(fmt::format("copy_: the source {} does not broadcast to the destination {}", src.shape().str(),
                                  shape().str()));
+  detail::begin_in_place("copy_", *this);
   Tensor b = broadcast_to(src.detach(), shape());
   std::memcpy(raw_data(), b.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
   return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
-  detail::check_in_place("fill_", *this);
+  detail::begin_in_place("fill_", *this);
   detail::dispatch(dtype(), [&](auto tag) {
     auto* p = static_cast<decltype(tag)*>(raw_data());
     for (int64_t i = 0; i < numel(); ++i) p[i] = static_cast<decltype(tag)>(value);

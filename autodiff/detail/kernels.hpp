@@ -47,8 +47,9 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 /// Row-major strides of `s` as seen from `out` (0 where `s` broadcasts), right-aligned.
 void broadcast_strides(const Shape& s, const Shape& out, int64_t* strides);
 /// Throws UsageError when writing `t` in place would corrupt a recorded graph (a recorded
-/// output, or a leaf that requires grad while recording). Used by copy_, fill_, add_, mul_, ….
-void check_in_place(const char* op, const Tensor& t);
+/// output, or a leaf that requires grad while recording); otherwise counts the change in its
+/// version. Called by copy_, fill_, add_, mul_, … after their other checks, just before writing.
+void begin_in_place(const char* op, const Tensor& t);
 /// Throws unless `t` is defined.
 void check_defined(const char* op, const Tensor& t);
 

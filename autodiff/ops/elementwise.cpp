@@ -79,9 +79,10 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   if (!detail::should_record({&a, &b})) return out;
   // Each operand is kept only when the other one needs its gradient.
   return record_op("mul", "dA = dZ ⊙ B, dB = dZ ⊙ A", {a, b}, out,
-                   [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor()](BackwardContext& c) {
-                     if (c.needs(0)) c.add(0, c.grad() * sb);
-                     if (c.needs(1)) c.add(1, c.grad() * sa);
+                   [sa = SavedTensor(b.requires_grad() ? a : Tensor()),
+                    sb = SavedTensor(a.requires_grad() ? b : Tensor())](BackwardContext& c) {
+                     if (c.needs(0)) c.add(0, c.grad() * c.saved(sb));
+                     if (c.needs(1)) c.add(1, c.grad() * c.saved(sa));
                    });
 }
 
@@ -90,7 +91,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
   check_binary("div", a, b);
   Tensor out = map2("div", a, b, [](auto x, auto y) { return x / y; });
   if (!detail::should_record({&a, &b})) return out;
-  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [b](BackwardContext& c) {
+  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [sb = SavedTensor(b)](BackwardContext& c) {
+    const Tensor& b = c.saved(sb);
     if (c.needs(0)) c.add(0, c.grad() / b);
     if (c.needs(1)) c.add(1, -c.grad() * c.output() / b);
   }, b.requires_grad());
@@ -104,7 +106,8 @@ static Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b,
                         : map2(name, a, b, [](auto x, auto y) { return x < y ? x : y; });
   if (!detail::should_record({&a, &b})) return out;
   return record_op(name, "dA = dZ ⊙ [A selected], dB = dZ ⊙ [B selected] (ties: ½ each)", {a, b}, out,
-                   [a, b, take_max](BackwardContext& c) {
+                   [sa = SavedTensor(a), sb = SavedTensor(b), take_max](BackwardContext& c) {
+                     const Tensor &a = c.saved(sa), &b = c.saved(sb);
                      Tensor wa = take_max ? map2("weight", a.detach(), b.detach(), [](auto x, auto y) {
                        return x > y ? decltype(x)(1) : x == y ? decltype(x)(0.5) : decltype(x)(0);
                      })
@@ -179,7 +182,8 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   Tensor m = mask.detach();
   Tensor out = where_kernel(m, a, b, shape);
   if (!detail::should_record({&a, &b})) return out;
-  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m](BackwardContext& c) {
+  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [sm = SavedTensor(m)](BackwardContext& c) {
+    const Tensor& m = c.saved(sm);
     Tensor zero = zeros({}, c.grad().dtype());
     if (c.needs(0)) c.add(0, where(m, c.grad(), zero));
     if (c.needs(1)) c.add(1, where(m, zero, c.grad()));
@@ -205,7 +209,10 @@ Tensor scalar_div(double s, const Tensor& x) {
     return detail::map1(x, [v = static_cast<T>(s)](T e) { return v / e; });
   });
   return record_op("scalar_div", "dX = −s·dY / X²", {x}, out,
-                   [x, s](BackwardContext& c) { c.add(0, c.grad() * (-s) / (x * x)); });
+                   [sx = SavedTensor(x), s](BackwardContext& c) {
+                     const Tensor& x = c.saved(sx);
+                     c.add(0, c.grad() * (-s) / (x * x));
+                   });
 }
 
 #define AD_COMPARISON(name, expr)                                                   \
@@ -225,10 +232,10 @@ Tensor lt(const Tensor& a, double s) { return lt(a, full({}, s, a.dtype())); }
 
 Tensor& add_(Tensor& dst, const Tensor& src) {
   check_binary("add_", dst, src);
-  detail::check_in_place("add_", dst);
   if (!(src.shape() == dst.shape()) && !(detail::broadcast_shapes("add_", src.shape(), dst.shape()) == dst.shape()))
     throw ShapeError(fmt::format("add_: the source {} does not broadcast to the destination {}", src.shape().str(),
                                  dst.shape().str()));
+  detail::begin_in_place("add_", dst);
   Tensor s = src.shape() == dst.shape() ? src : broadcast_to(src.detach(), dst.shape());
   detail::dispatch(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -241,9 +248,9 @@ Tensor& add_(Tensor& dst, const Tensor& src) {
 
 Tensor& add_scaled_(Tensor& dst, const Tensor& src, double alpha) {
   check_binary("add_scaled_", dst, src);
-  detail::check_in_place("add_scaled_", dst);
   if (!(src.shape() == dst.shape()))
     throw ShapeError(fmt::format("add_scaled_: source {} and destination {} differ", src.shape().str(), dst.shape().str()));
+  detail::begin_in_place("add_scaled_", dst);
   detail::dispatch(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* d = static_cast<T*>(dst.raw_data());
@@ -256,7 +263,7 @@ Tensor& add_scaled_(Tensor& dst, const Tensor& src, double alpha) {
 
 Tensor& mul_(Tensor& dst, double s) {
   detail::check_defined("mul_", dst);
-  detail::check_in_place("mul_", dst);
+  detail::begin_in_place("mul_", dst);
   detail::dispatch(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* d = static_cast<T*>(dst.raw_data());

@@ -105,10 +105,11 @@ Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Act act) {
   // W is kept only when X needs its gradient, and X only when W does (as matmul keeps them).
   return record_op("linear", "dZ = dA ⊙ g'(Z), dW = dZ · Xᵀ, dX = Wᵀ · dZ, db = Σ dZ over broadcast dims", {w, x, b},
                    out,
-                   [act, sw = x.requires_grad() ? w : Tensor(), sx = w.requires_grad() ? x : Tensor()](BackwardContext& c) {
+                   [act, sw = SavedTensor(x.requires_grad() ? w : Tensor()),
+                    sx = SavedTensor(w.requires_grad() ? x : Tensor())](BackwardContext& c) {
                      Tensor dz = act == Act::identity ? c.grad() : act_backward(c.grad(), c.output(), act);
-                     if (c.needs(0)) c.add(0, gemm(dz, sx, false, true));
-                     if (c.needs(1)) c.add(1, gemm(sw, dz, true, false));
+                     if (c.needs(0)) c.add(0, gemm(dz, c.saved(sx), false, true));
+                     if (c.needs(1)) c.add(1, gemm(c.saved(sw), dz, true, false));
                      if (c.needs(2)) c.add(2, dz);
                    },
                    act != Act::identity);
@@ -123,7 +124,8 @@ Tensor act_backward(const Tensor& grad, const Tensor& a, Act act) {
   if (act == Act::identity || !detail::should_record({&grad, &a})) return out;
   // Inputs: 0 = the incoming gradient dA, 1 = the activation A.
   return record_op("act_backward", "d(dA) = dY ⊙ g'(A); dA = dY ⊙ dA ⊙ (1 − 2A) for σ, dY ⊙ dA ⊙ (−2A) for tanh, 0 for relu", {grad, a}, out,
-                   [act, a, g = a.requires_grad() ? grad : Tensor()](BackwardContext& c) {
+                   [act, sa = SavedTensor(a), sg = SavedTensor(a.requires_grad() ? grad : Tensor())](BackwardContext& c) {
+                     const Tensor &a = c.saved(sa), &g = c.saved(sg);
                      if (c.needs(0)) c.add(0, act_backward(c.grad(), a, act));
                      if (!c.needs(1) || act == Act::relu) return;  // relu' is piecewise constant
                      // d/dA [dA ⊙ A(1 − A)] = dA ⊙ (1 − 2A);  d/dA [dA ⊙ (1 − A²)] = dA ⊙ (−2A)

@@ -23,7 +23,8 @@ Tensor exp(const Tensor& x) {
 Tensor log(const Tensor& x) {
   check_defined("log", x);
   Tensor y = map1(x, [](auto v) { return detail::vm::log(v); });
-  return record_op("log", "dX = dY / x", {x}, y, [x](BackwardContext& c) { c.add(0, c.grad() / x); });
+  return record_op("log", "dX = dY / x", {x}, y,
+                   [sx = SavedTensor(x)](BackwardContext& c) { c.add(0, c.grad() / c.saved(sx)); });
 }
 
 Tensor tanh(const Tensor& x) {
@@ -65,7 +66,7 @@ Tensor abs(const Tensor& x) {
   check_defined("abs", x);
   Tensor y = map1(x, [](auto v) { return std::abs(v); });
   return record_op("abs", "dX = dY ⊙ sign(x)", {x}, y,
-                   [xv = x.detach()](BackwardContext& c) { c.add(0, c.grad() * sign(xv)); });
+                   [sx = SavedTensor(x.detach())](BackwardContext& c) { c.add(0, c.grad() * sign(c.saved(sx))); });
 }
 
 Tensor pow(const Tensor& x, double p) {
@@ -75,9 +76,9 @@ Tensor pow(const Tensor& x, double p) {
     if (p == 2.0) return map1(x, [](T v) { return v * v; });
     return map1(x, [e = static_cast<T>(p)](T v) { return std::pow(v, e); });
   });
-  return record_op("pow", "dX = dY ⊙ p·xᵖ⁻¹", {x}, y, [x, p](BackwardContext& c) {
+  return record_op("pow", "dX = dY ⊙ p·xᵖ⁻¹", {x}, y, [sx = SavedTensor(x), p](BackwardContext& c) {
     if (p == 0.0) return;  // a constant: no gradient
-    c.add(0, p == 1.0 ? c.grad() : c.grad() * (p * pow(x, p - 1.0)));
+    c.add(0, p == 1.0 ? c.grad() : c.grad() * (p * pow(c.saved(sx), p - 1.0)));
   });
 }
 
@@ -88,7 +89,8 @@ Tensor leaky_relu(const Tensor& x, double slope) {
     return map1(x, [a = static_cast<T>(slope)](T v) { return v > T(0) ? v : a * v; });
   });
   return record_op("leaky_relu", "dX = dY ⊙ (x > 0 ? 1 : slope)", {x}, y,
-                   [xv = x.detach(), slope](BackwardContext& c) {
+                   [sx = SavedTensor(x.detach()), slope](BackwardContext& c) {
+                     const Tensor& xv = c.saved(sx);
                      Tensor factor = detail::dispatch(xv.dtype(), [&](auto tag) {
                        using T = decltype(tag);
                        return map1(xv, [a = static_cast<T>(slope)](T v) { return v > T(0) ? T(1) : a; });
@@ -102,7 +104,8 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 Tensor softplus(const Tensor& x) {
   check_defined("softplus", x);
   Tensor y = map1(x, [](auto v) { return detail::vm::softplus(v); });
-  return record_op("softplus", "dX = dY ⊙ σ(x)", {x}, y, [x](BackwardContext& c) { c.add(0, c.grad() * sigmoid(x)); });
+  return record_op("softplus", "dX = dY ⊙ σ(x)", {x}, y,
+                   [sx = SavedTensor(x)](BackwardContext& c) { c.add(0, c.grad() * sigmoid(c.saved(sx))); });
 }
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
@@ -120,7 +123,7 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
     return map1(x, [l = static_cast<T>(lo), h = static_cast<T>(hi)](T v) { return v < l ? l : v > h ? h : v; });
   });
   return record_op("clamp", "dX = dY ⊙ [lo ≤ x ≤ hi]", {x}, y,
-                   [xv = x.detach(), inside](BackwardContext& c) { c.add(0, c.grad() * inside(xv)); });
+                   [sx = SavedTensor(x.detach()), inside](BackwardContext& c) { c.add(0, c.grad() * inside(c.saved(sx))); });
 }
 
 // Recorded (with a zero gradient) rather than left out of the graph, so that sign(x) inside a
