@@ -64,6 +64,8 @@ struct SGDOptions {
 /// Gradient descent p := p − α·g, the seed's update rule, with optional momentum.
 class SGD : public Optimizer {
  public:
+  /// Throws ValueError for momentum outside [0, 1), or a weight_decay that is negative or not
+  /// finite.
   SGD(std::vector<Tensor> params, double lr, SGDOptions options = {});
   void step() override;
   std::string name() const override { return "sgd"; }
@@ -82,6 +84,8 @@ struct RMSpropOptions {
 /// s := α·s + (1−α)·g²;  p := p − lr·g / (√s + ε)   (PyTorch's defaults and form).
 class RMSprop : public Optimizer {
  public:
+  /// Throws ValueError for alpha outside [0, 1), eps ≤ 0, or a weight_decay that is negative or
+  /// not finite.
   RMSprop(std::vector<Tensor> params, double lr = 0.01, RMSpropOptions options = {});
   void step() override;
   std::string name() const override { return "rmsprop"; }
@@ -102,6 +106,8 @@ struct AdamOptions {
 /// p := p − lr·m̂ / (√v̂ + ε). The first step moves each entry by about lr·sign(g).
 class Adam : public Optimizer {
  public:
+  /// Throws ValueError for beta1 or beta2 outside [0, 1), eps ≤ 0, or a weight_decay that is
+  /// negative or not finite.
   Adam(std::vector<Tensor> params, double lr = 1e-3, AdamOptions options = {});
   void step() override;
   std::string name() const override { return "adam"; }
