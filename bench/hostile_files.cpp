@@ -179,7 +179,9 @@ void run(const Case& c, const std::string& path) {
     } catch (const std::exception& e) {
       outcome = std::string("NOT an ad::Error: ") + e.what();
     }
-    outcome.resize(std::min<size_t>(outcome.size(), 150));
+    size_t cut = std::min<size_t>(outcome.size(), 150);
+    while (cut < outcome.size() && (static_cast<unsigned char>(outcome[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8
+    outcome.resize(cut);
     if (::write(pipe_fds[1], outcome.data(), outcome.size()) < 0) ::_exit(2);
     ::_exit(0);
   }
