@@ -186,7 +186,12 @@ Tensor images(const std::string& path, int64_t limit) {
   const auto data = read_payload(in, dims, pixels, limit, m);
   // The file holds (m, pixels) row-major; X is (pixels, m): transpose in blocks of images so
   // both the reads and the writes stay in cache.
-  Tensor X = empty({static_cast<int64_t>(pixels), static_cast<int64_t>(m)}, DType::f32);
+  Tensor X;
+  try {
+    X = empty({static_cast<int64_t>(pixels), static_cast<int64_t>(m)}, DType::f32);
+  } catch (const ValueError& e) {  // out of memory: name the file
+    throw ValueError(fmt::format("read_idx_images: '{}': not enough memory to read it ({})", path, e.what()));
+  }
   float* x = X.data<float>();
   constexpr uint64_t kBlock = 64;
   for (uint64_t i0 = 0; i0 < m; i0 += kBlock) {
@@ -217,12 +222,13 @@ void check_num_classes(const char* op, int64_t num_classes) {
 }  // namespace
 
 Tensor read_idx_images(const std::string& path, int64_t limit) {
-  return detail::with_memory_errors(fmt::format("read_idx_images: '{}'", path), [&] { return images(path, limit); });
+  return detail::with_memory_errors(fmt::format("read_idx_images: '{}'", path), "read it",
+                                    [&] { return images(path, limit); });
 }
 
 std::vector<int64_t> read_idx_labels(const std::string& path, int64_t num_classes, int64_t limit) {
   check_num_classes("read_idx_labels", num_classes);
-  return detail::with_memory_errors(fmt::format("read_idx_labels: '{}'", path),
+  return detail::with_memory_errors(fmt::format("read_idx_labels: '{}'", path), "read it",
                                     [&] { return labels(path, num_classes, limit); });
 }
 

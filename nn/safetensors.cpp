@@ -38,6 +38,22 @@ std::string_view header_text(const InputFile& f, const std::string& text) {
   return json;
 }
 
+// Moves entry order[k] to position k for every k, cycle by cycle, in place: a million entries
+// are not copied a second time.
+void move_into_order(std::vector<SafetensorsEntry>& e, std::vector<uint32_t>& order) {
+  for (uint32_t k = 0; k < order.size(); ++k) {
+    if (order[k] == k) continue;
+    SafetensorsEntry moving = std::move(e[k]);
+    uint32_t j = k;
+    for (uint32_t from = order[j]; from != k; j = from, from = order[j]) {
+      e[j] = std::move(e[from]);
+      order[j] = j;
+    }
+    e[j] = std::move(moving);
+    order[j] = j;
+  }
+}
+
 }  // namespace
 
 SafetensorsIndex::SafetensorsIndex(const std::string& path) : file_(fmt::format("safetensors '{}'", path), path) {
@@ -95,20 +111,9 @@ void SafetensorsIndex::check_coverage(uint64_t data_size) {
   if (cursor != data_size)
     fail(fmt::format("{} byte{} of trailing data after the last tensor, which ends at byte {} of the data",
                      data_size - cursor, data_size - cursor == 1 ? "" : "s", cursor));
-  // Entry order[k] moves to position k, cycle by cycle, in place: no second copy of the entries.
   std::vector<uint32_t> position(e.size());
   for (uint32_t k = 0; k < order.size(); ++k) position[order[k]] = k;
-  for (uint32_t k = 0; k < order.size(); ++k) {
-    if (order[k] == k) continue;
-    SafetensorsEntry moving = std::move(e[k]);
-    uint32_t j = k;
-    for (uint32_t from = order[j]; from != k; j = from, from = order[j]) {
-      e[j] = std::move(e[from]);
-      order[j] = j;
-    }
-    e[j] = std::move(moving);
-    order[j] = j;
-  }
+  move_into_order(e, order);
   for (uint32_t& i : by_name_) i = position[i];
 }
 
@@ -119,8 +124,17 @@ const SafetensorsEntry* SafetensorsIndex::find(std::string_view name) const {
   return it != by_name_.end() && e[*it].name == name ? &e[*it] : nullptr;
 }
 
+// A tensor for `e`; when memory runs out, the error names the file and the tensor.
+Tensor SafetensorsIndex::allocate(const SafetensorsEntry& e) const {
+  try {
+    return empty(e.shape, e.dtype);
+  } catch (const ValueError& err) {
+    fail(fmt::format("not enough memory to read it: tensor '{}' is {} ({})", e.name, e.shape.str(), err.what()));
+  }
+}
+
 Tensor SafetensorsIndex::read(const SafetensorsEntry& e) const {
-  Tensor t = empty(e.shape, e.dtype);
+  Tensor t = allocate(e);
   if (e.end > e.begin) file_.read_at(data_start_ + e.begin, t.raw_data(), e.end - e.begin);
   return t;
 }
@@ -144,7 +158,7 @@ std::vector<Tensor> SafetensorsIndex::read_all() const {
       buffer.resize(buffer_end - buffer_begin);
       file_.read_at(data_start_ + buffer_begin, buffer.data(), buffer.size());
     }
-    Tensor t = empty(e.shape, e.dtype);
+    Tensor t = allocate(e);
     std::memcpy(t.raw_data(), buffer.data() + (e.begin - buffer_begin), bytes);
     out.push_back(std::move(t));
   }
@@ -209,7 +223,7 @@ Tensor SafetensorsFile::find(const std::string& name) const {
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
-  return detail::with_memory_errors(fmt::format("safetensors '{}'", path), [&] {
+  return detail::with_memory_errors(fmt::format("safetensors '{}'", path), "read it", [&] {
     const detail::SafetensorsIndex index(path);
     SafetensorsFile file;
     file.metadata = index.metadata();
@@ -224,8 +238,8 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
                        const std::map<std::string, std::string>& metadata) {
   const std::string who = fmt::format("safetensors '{}'", path);
   detail::check_path(who, path);
-  const std::string bytes = encode(tensors, metadata);
-  detail::write_file_atomically(who, path, bytes);
+  detail::with_memory_errors(who, "write it",
+                             [&] { detail::write_file_atomically(who, path, encode(tensors, metadata)); });
 }
 
 }  // namespace ad::nn

@@ -146,7 +146,7 @@ double parse_learning_rate(const std::string& path, const std::string& key, cons
 void save(Module& module, const std::string& path) { write_safetensors(path, module.named_parameters()); }
 
 void load(Module& module, const std::string& path) {
-  detail::with_memory_errors(fmt::format("load '{}'", path), [&] {
+  detail::with_memory_errors(fmt::format("load '{}'", path), "load it", [&] {
     const SafetensorsIndex file(path);
     Named params = module.named_parameters();
     check_all(path, file, params, "module");
@@ -165,7 +165,7 @@ void save(Module& module, const optim::Optimizer& optimizer, const std::string& 
 }
 
 void load(Module& module, optim::Optimizer& optimizer, const std::string& path) {
-  detail::with_memory_errors(fmt::format("load '{}'", path), [&] {
+  detail::with_memory_errors(fmt::format("load '{}'", path), "load it", [&] {
     const SafetensorsIndex file(path);
     Named params = module.named_parameters();
     Named state = optimizer_entries(module, optimizer, "load");

@@ -69,13 +69,13 @@ void write_file_atomically(const std::string& who, const std::string& path, std:
 /// Throws ValueError("<who>: ...") unless `path` is usable as a file name: not empty, no NUL.
 void check_path(const std::string& who, const std::string& path);
 
-/// Runs `f`; an allocation failure becomes a ValueError saying what could not be loaded.
+/// Runs `f`; an allocation failure becomes a ValueError "<what>: not enough memory to <doing>".
 template <class F>
-auto with_memory_errors(const std::string& what, F&& f) {
+auto with_memory_errors(const std::string& what, const char* doing, F&& f) {
   try {
     return f();
   } catch (const std::bad_alloc&) {
-    throw ValueError(what + ": not enough memory to load it");
+    throw ValueError(what + ": not enough memory to " + doing);
   }
 }
 

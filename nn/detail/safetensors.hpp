@@ -54,6 +54,7 @@ class SafetensorsIndex {
   [[noreturn]] void fail(std::string_view what) const { file_.fail(what); }
 
  private:
+  Tensor allocate(const SafetensorsEntry& e) const;
   void check_names();
   void check_coverage(uint64_t data_size);
 

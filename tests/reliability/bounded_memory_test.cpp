@@ -5,6 +5,8 @@
 // Linux's VmHWM (reset through /proc/self/clear_refs). Memory is deterministic, unlike time;
 // under a sanitizer (which keeps freed memory in quarantine) only the outcomes are checked.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -165,6 +167,54 @@ TEST_F(BoundedMemory, DataAfterTheGzipStreamIsRejectedLikeDataAfterAPlainFile) {
   expect_refused_within([&] { (void)nn::read_idx_labels(two); }, {"more data follows"}, 4);
   const std::string cut = scratch.bytes("cut.gz", bytes.substr(0, bytes.size() - 6));
   expect_refused_within([&] { (void)nn::read_idx_labels(cut); }, {"gzip error"}, 4);
+}
+
+// Runs `f` with the address space allowed to grow by only 64 MiB, reports on stderr and
+// exits: 0 after a ValueError (its message follows "ValueError: "), 3 after another exception,
+// 4 if `f` returned, 5 if the limit could not be set. Meant for a death test in the
+// "threadsafe" style, which runs it in a freshly started copy of the test binary: no heap that
+// earlier tests grew and left free can serve the allocation, so the outcome is the same
+// whatever ran before.
+[[noreturn]] void run_with_little_memory(const std::function<void()>& f, const ScratchDir& scratch) {
+  const auto bytes = static_cast<rlim_t>(status_kib("VmSize:") + (64 << 10)) << 10;
+  const rlimit limit{bytes, bytes};
+  int code = 5;
+  if (::setrlimit(RLIMIT_AS, &limit) != 0) {
+    std::fputs("setrlimit failed\n", stderr);
+  } else {
+    try {
+      f();
+      code = 4;
+    } catch (const ad::ValueError& e) {
+      std::fprintf(stderr, "ValueError: %s\n", e.what());
+      code = 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "not a ValueError: %s\n", e.what());
+      code = 3;
+    }
+  }
+  std::error_code ignored;
+  fs::remove_all(scratch.dir, ignored);  // the child exits without running destructors
+  ::_exit(code);
+}
+
+// Legal files the process has no memory for: a ValueError naming the file, not std::bad_alloc.
+// Each needs far more than 64 MiB (a sanitizer's shadow memory would not fit in such a limit:
+// measured builds only). The data are holes in the files: they cost no disk.
+TEST_F(BoundedMemory, NoMemoryForALegalFileIsAValueErrorNamingIt) {
+  if (!kMeasure) GTEST_SKIP() << "address-space limits and sanitizers do not mix";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string header = R"({"big":{"dtype":"F32","shape":[67108864],"data_offsets":[0,268435456]}})";
+  const std::string big = scratch.bytes("big.safetensors", safetensors_bytes(header, ""));
+  fs::resize_file(big, fs::file_size(big) + (uint64_t{1} << 28));
+  EXPECT_EXIT(run_with_little_memory([&] { (void)nn::read_safetensors(big); }, scratch), ::testing::ExitedWithCode(0),
+              "ValueError: safetensors '[^']*/big\\.safetensors': not enough memory to read it: tensor 'big'");
+  // 32 MiB of pixels fit; the 128 MiB of floats they become do not.
+  const std::string images = scratch.bytes("images.idx", be32(0x803) + be32(1) + be32(4096) + be32(8192));
+  fs::resize_file(images, fs::file_size(images) + (uint64_t{32} << 20));
+  EXPECT_EXIT(run_with_little_memory([&] { (void)nn::read_idx_images(images); }, scratch),
+              ::testing::ExitedWithCode(0),
+              "ValueError: read_idx_images: '[^']*/images\\.idx': not enough memory to read it");
 }
 
 TEST_F(BoundedMemory, TwoGzipMembersHoldingOneFileReadAsOne) {
