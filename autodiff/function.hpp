@@ -1,23 +1,26 @@
-// Recording an op on the tape. Every built-in op and every user-defined op goes through
-// record_op(): compute the output with no recording, then hand record_op the inputs, the output
-// and a backward rule. The engine does the rest (skipping inputs that need no gradient, summing
-// broadcast dims back, accumulating).
-//
-//   ad::Tensor swish(const ad::Tensor& x) {
-//     ad::Tensor s = ad::sigmoid(x.detach());
-//     ad::Tensor y = x.detach() * s;
-//     return ad::record_op("swish", "dX = dY ⊙ (s + x·s(1−s))", {x}, y,
-//                          [sx = ad::SavedTensor(x), s](ad::BackwardContext& c) {
-//                            const ad::Tensor& x = c.saved(sx);  // throws if x changed in place since
-//                            c.add(0, c.grad() * (s + x * s * (1.0 - s)));
-//                          });
-//   }
-//
-// A rule that reads a tensor the user can still change (an input, or a detach() of one) keeps
-// it as a SavedTensor and reads it through c.saved(): changing it in place between the forward
-// pass and backward() (an optimizer step, copy_, fill_ under NoGradGuard) then throws
-// UsageError instead of giving a gradient computed from the new values, as LibTorch does. The
-// op's own output, read through c.output(), is checked the same way.
+/// \file
+/// Recording an op on the tape. Every built-in op and every user-defined op goes through
+/// record_op(): compute the output with no recording, then hand record_op the inputs, the output
+/// and a backward rule. The engine does the rest (skipping inputs that need no gradient, summing
+/// broadcast dims back, accumulating).
+///
+/// \code{.cpp}
+/// ad::Tensor swish(const ad::Tensor& x) {
+///   ad::Tensor s = ad::sigmoid(x.detach());
+///   ad::Tensor y = x.detach() * s;
+///   return ad::record_op("swish", "dX = dY ⊙ (s + x·s(1−s))", {x}, y,
+///                        [sx = ad::SavedTensor(x), s](ad::BackwardContext& c) {
+///                          const ad::Tensor& x = c.saved(sx);  // throws if x changed in place since
+///                          c.add(0, c.grad() * (s + x * s * (1.0 - s)));
+///                        });
+/// }
+/// \endcode
+///
+/// A rule that reads a tensor the user can still change (an input, or a detach() of one) keeps
+/// it as a SavedTensor and reads it through c.saved(): changing it in place between the forward
+/// pass and backward() (an optimizer step, copy_, fill_ under NoGradGuard) then throws
+/// UsageError instead of giving a gradient computed from the new values, as LibTorch does. The
+/// op's own output, read through c.output(), is checked the same way.
 #pragma once
 
 #include <cstddef>
@@ -118,6 +121,7 @@ class SavedTensor {
   SavedTensor() = default;
   /// Keeps `t` (an undefined `t` keeps nothing).
   explicit SavedTensor(Tensor t) : t_(std::move(t)), version_(t_.defined() ? t_.version() : 0) {}
+  /// Whether a tensor is kept.
   bool defined() const { return t_.defined(); }
 
  private:
@@ -129,6 +133,7 @@ class SavedTensor {
 /// What a backward rule sees: the gradient of its output and a way to pass gradients on.
 class BackwardContext {
  public:
+  /// Made by the engine for each rule it runs: the record being backpropagated and dJ/d(output).
   BackwardContext(detail::Node* node, Tensor grad) : node_(node), grad_(std::move(grad)) {}
   /// dJ/d(output), shaped like the output.
   const Tensor& grad() const { return grad_; }

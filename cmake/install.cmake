@@ -1,13 +1,11 @@
-# cmake --install: the static libraries, their headers, and tapegradConfig.cmake so that
-# find_package(tapegrad CONFIG) gives tapegrad::autodiff and tapegrad::nn.
-include(GNUInstallDirs)
+# cmake --install: the static libraries, their headers (in include/tapegrad/, see the top-level
+# CMakeLists.txt), and tapegradConfig.cmake so that find_package(tapegrad CONFIG) gives
+# tapegrad::autodiff and tapegrad::nn.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS tapegrad_autodiff tapegrad_nn EXPORT tapegradTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS tapegrad_autodiff tapegrad_nn EXPORT tapegradTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/autodiff ${PROJECT_SOURCE_DIR}/nn
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
+        DESTINATION ${TAPEGRAD_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/tapegradConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/tapegradConfig.cmake

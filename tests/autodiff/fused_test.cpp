@@ -34,7 +34,7 @@ class BiasActTest : public ::testing::TestWithParam<Act> {};
 
 // Forward values and both gradients of bias_act equal those of Z + b then g, in float32, for the
 // column bias of a dense layer at W1's and W3's sizes (the vector body and the scalar tail).
-TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
+TEST_P(BiasActTest, SameAsAddThenActivation) {
   const Act act = GetParam();
   for (ad::Shape shape : {ad::Shape{4, 400}, ad::Shape{256, 13}}) {
     ad::manual_seed(7);
@@ -58,7 +58,7 @@ TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Acts, BiasActTest, ::testing::Values(Act::identity, Act::sigmoid, Act::relu, Act::tanh),
+INSTANTIATE_TEST_SUITE_P(, BiasActTest, ::testing::Values(Act::identity, Act::sigmoid, Act::relu, Act::tanh),
                          [](const auto& info) { return std::string(ad::act_name(info.param)); });
 
 // ad::linear is bias_act(matmul(W, X), b, g) in one record: the same bits for A, dW, dX, db.

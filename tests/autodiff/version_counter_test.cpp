@@ -31,7 +31,7 @@ void expect_words(const std::string& msg, const std::vector<std::string>& words)
   for (const std::string& w : words) EXPECT_NE(msg.find(w), std::string::npos) << "'" << w << "' not in: " << msg;
 }
 
-TEST(VersionCounter, CountsEveryInPlaceChangeAndIsSharedByDetach) {
+TEST(VersionCounter, CountsInPlaceChangesSharedByDetach) {
   Tensor t = ad::zeros({3});
   EXPECT_EQ(t.version(), 0u) << "a new tensor has not been changed";
   t.fill_(1.0);
@@ -48,7 +48,7 @@ TEST(VersionCounter, CountsEveryInPlaceChangeAndIsSharedByDetach) {
   EXPECT_EQ(t.version(), 6u) << "a refused change is not counted";
 }
 
-TEST(VersionCounter, ALeafChangedUnderNoGradGuardBeforeBackwardThrowsNamingIt) {
+TEST(VersionCounter, LeafChangedBeforeBackwardThrowsNamingIt) {
   Tensor w = leaf({1, 2});
   Tensor J = ad::sum(w * w);  // dJ/dw = 2w reads w
   {
@@ -63,7 +63,7 @@ TEST(VersionCounter, ALeafChangedUnderNoGradGuardBeforeBackwardThrowsNamingIt) {
   EXPECT_EQ(w.grad().to_vector(), (std::vector<double>{6, 6}));
 }
 
-TEST(VersionCounter, AReusedInputBufferThrowsInTheRuleThatReadsIt) {
+TEST(VersionCounter, AReusedInputBufferThrowsInItsReader) {
   Tensor W = ad::ones({2, 3}, DType::f64).requires_grad_();
   Tensor X = ad::ones({3, 4}, DType::f64);  // a data batch: dW = dZ·Xᵀ needs it
   Tensor J = ad::sum(ad::matmul(W, X));
@@ -108,7 +108,7 @@ TEST(VersionCounter, ChangesNoRuleReadsKeepWorking) {
   EXPECT_EQ(w.grad().to_vector(), (std::vector<double>{5, 7}));
 }
 
-TEST(VersionCounter, StepsAfterBackwardAndChangesWithNoPendingBackwardKeepWorking) {
+TEST(VersionCounter, ChangesWithNoPendingBackwardKeepWorking) {
   Tensor w = leaf({1, 2});
   for (int step = 0; step < 3; ++step) {  // forward, backward, in-place update: gradient descent
     w.zero_grad();

@@ -96,7 +96,7 @@ TEST(Adam, Float32AndTheContractsSignStep) {
 
 // A parameter of 3·2²⁰ + 5 floats is updated in chunks on several threads: every element must
 // get exactly the update a single thread gives it, the odd tail and the chunk seams included.
-TEST(Optimizer, BigParametersSplitAcrossThreadsGiveTheSingleThreadResult) {
+TEST(Optimizer, ThreadSplitGivesTheSingleThreadResult) {
   const int64_t n = 3 * (int64_t{1} << 20) + 5;
   const int saved = get_num_threads();
   auto run = [&](int threads, const char* which) {
@@ -180,7 +180,7 @@ TEST(Optimizer, TrainsTheSeedsSingleLayer) {
 // A step changes the parameters in place, counted in their version: a graph recorded before the
 // step refuses to backpropagate through the old values; the usual order (forward, backward,
 // step) never meets that.
-TEST(Optimizer, AStepBetweenForwardAndBackwardIsCaughtNotSilentlyStale) {
+TEST(Optimizer, AStepBetweenForwardAndBackwardIsCaught) {
   Tensor X = tensor({-1, 1}, {1, 2}, DType::f64), Y = tensor({0, 1}, {1, 2}, DType::f64);
   nn::Sequential net;  // two layers: dA1 = W2ᵀ·dZ2 reads W2, which the step changes
   net.add(nn::Linear(1, 2, nn::Init::Xavier, DType::f64)).add(nn::Tanh());

@@ -162,9 +162,9 @@ std::vector<Row> file_rows() {
   };
 }
 
-TEST(BadInput, FileMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(file_rows(), 35); }
+TEST(BadInput, FileMisuseThrowsAReadableError) { run_table(file_rows(), 35); }
 
-TEST(BadInput, WriteSafetensorsRefusesNonUtf8BeforeWritingAnything) {
+TEST(BadInput, NonUtf8NamesAreRefusedBeforeAnyWrite) {
   const std::string path = files().path("never_written.safetensors");
   EXPECT_THROW(nn::write_safetensors(path, {{"ok", m23()}, {"bad\xc3", m23()}}), ad::ValueError);
   for (const auto& e : fs::directory_iterator(files().dir))

@@ -89,6 +89,6 @@ std::vector<Row> nn_rows() {
   };
 }
 
-TEST(BadInput, NnMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(nn_rows(), 28); }
+TEST(BadInput, NnMisuseThrowsAReadableError) { run_table(nn_rows(), 28); }
 
 }  // namespace

@@ -93,7 +93,7 @@ std::vector<Row> autodiff_rows() {
   };
 }
 
-TEST(BadInput, AutodiffMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(autodiff_rows(), 25); }
+TEST(BadInput, AutodiffMisuseThrowsAReadableError) { run_table(autodiff_rows(), 25); }
 
 TEST(BadInput, TheTablesLeaveNoRecordsBehind) {
   const size_t before = ad::tape_size();

@@ -88,7 +88,7 @@ struct BoundedMemory : ::testing::Test {
   ScratchDir scratch{"tapegrad_bounded_memory"};
 };
 
-TEST_F(BoundedMemory, AModelFollowedByAGigabyteOfJunkIsRejectedFromItsSize) {
+TEST_F(BoundedMemory, AModelAndAGigabyteOfJunkIsRejectedAtOnce) {
   const std::string path = scratch.path("junk.safetensors");
   {
     nn::Sequential net = net_2_4_1();
@@ -99,7 +99,7 @@ TEST_F(BoundedMemory, AModelFollowedByAGigabyteOfJunkIsRejectedFromItsSize) {
   expect_refused_within([&] { load_net(path); }, {"1073741824 bytes of trailing data"}, 8);
 }
 
-TEST_F(BoundedMemory, HeadersThatClaimTooMuchAreRejectedBeforeAnyAllocation) {
+TEST_F(BoundedMemory, HeadersClaimingTooMuchAreRejectedAtOnce) {
   expect_refused_within([&] { load_net(scratch.bytes("claim", le64(uint64_t{1} << 40) + "{}")); },
                         {"header length 1099511627776", "limit"}, 4);
   const std::string over_cap = scratch.bytes("over_cap", le64(100'000'001) + "{}");
@@ -111,7 +111,7 @@ TEST_F(BoundedMemory, HeadersThatClaimTooMuchAreRejectedBeforeAnyAllocation) {
 // A million one-float tensors: a 56 MB header. Read, they are a million tensors (about 650
 // bytes each with their names and the header's entries); a load into a module rejects them
 // without materializing any.
-TEST_F(BoundedMemory, AMillionTinyEntriesCostFarLessThanAGigabyte) {
+TEST_F(BoundedMemory, AMillionTinyEntriesCostFarUnderAGigabyte) {
   constexpr int kEntries = kMeasure ? 1'000'000 : 100'000;  // fewer where memory is not measured
   std::string header = "{";
   for (int i = 0; i < kEntries; ++i)
@@ -139,7 +139,7 @@ TEST_F(BoundedMemory, AGzipBombStopsJustPastTheDeclaredSize) {
   expect_refused_within([&] { (void)nn::read_idx_labels(many); }, {"more data follows the 4194304 bytes"}, 4 + 8);
 }
 
-TEST_F(BoundedMemory, DeclaredSizesOverTheLimitOrOverThePlainFileAreRejectedAtOnce) {
+TEST_F(BoundedMemory, SizesOverTheLimitOrTheFileAreRejected) {
   const std::string gz = gzip_file(scratch.path("huge.gz"), be32(0x803) + be32(0xffffffffu) + be32(28) + be32(28), 1 << 20, 1);
   expect_refused_within([&] { (void)nn::read_idx_images(gz); }, {"declares dims (4294967295, 28, 28)", "more than"}, 4);
   const std::string plain = scratch.bytes("lying", be32(0x803) + be32(100000) + be32(28) + be32(28) + "abc");
@@ -148,7 +148,7 @@ TEST_F(BoundedMemory, DeclaredSizesOverTheLimitOrOverThePlainFileAreRejectedAtOn
   expect_refused_within([&] { (void)nn::read_idx_labels(within); }, {"truncated", "needs 67108864 bytes"}, 8);
 }
 
-TEST_F(BoundedMemory, DataAfterTheGzipStreamIsRejectedLikeDataAfterAPlainFile) {
+TEST_F(BoundedMemory, DataAfterTheGzipStreamIsRejected) {
   const std::string path = gzip_file(scratch.path("labels.gz"), be32(0x801) + be32(3) + "\x01\x02\x03", 0, 1);
   std::string bytes;
   {

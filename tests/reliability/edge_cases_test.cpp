@@ -21,7 +21,7 @@ TEST(EdgeCases, EmptyTensorsReduceToTheEmptySum) {
   EXPECT_EQ(ad::exp(ad::ones({0, 2})).shape(), (ad::Shape{0, 2}));
 }
 
-TEST(EdgeCases, MatmulOverAnEmptyInnerDimIsZeroAndBackpropagates) {
+TEST(EdgeCases, MatmulOverEmptyInnerDimIsZeroAndBackprops) {
   Tensor A = leaf({2, 0}, DType::f64), B = leaf({0, 3}, DType::f64);
   Tensor C = ad::matmul(A, B);
   EXPECT_EQ(C.shape(), (ad::Shape{2, 3}));

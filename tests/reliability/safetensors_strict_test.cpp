@@ -114,12 +114,20 @@ std::vector<Crafted> crafted() {
                          kNetData + "abcd"),
        {"'adam.m.W9'", "does not have"}, true},
   };
-  for (int delta : {-8, -3, -1, 1, 3, 8})
-    c.push_back({"header length off", "the length field off by a few bytes", length_off_by(delta), {}});
+  // Short: the JSON is cut off. Long: the header swallows data bytes, so the data is short.
+  const std::vector<std::pair<int, std::vector<std::string>>> off = {
+      {-8, {"not valid JSON", "unexpected end of input"}},
+      {-3, {"not valid JSON", "unexpected end of input"}},
+      {-1, {"not valid JSON", "unexpected end of input"}},
+      {1, {"'b2'", "[64, 68]", "outside the 67 data bytes"}},
+      {3, {"'b2'", "outside the 65 data bytes"}},
+      {8, {"'W2'", "outside the 60 data bytes"}}};
+  for (const auto& [delta, words] : off)
+    c.push_back({"header length off", "the length field off by a few bytes", length_off_by(delta), words});
   return c;
 }
 
-TEST(SafetensorsStrict, EveryCraftedFileIsAValueErrorNamingTheFileAndTheProblem) {
+TEST(SafetensorsStrict, EachCraftedFileIsAValueErrorNamingIt) {
   ScratchDir scratch("tapegrad_strict");
   std::map<std::string, int> per_class;
   int i = 0;

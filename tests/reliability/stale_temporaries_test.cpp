@@ -42,7 +42,7 @@ TEST(StaleTemporaries, ASaveLeavesOnlyTheFileReadableByAll) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
-TEST(StaleTemporaries, TheNextSaveRemovesThoseOfDeadWritersOnly) {
+TEST(StaleTemporaries, NextSaveRemovesOnlyDeadWritersFiles) {
   ScratchDir scratch("tapegrad_stale");
   const std::string dead1 = scratch.bytes(".model.safetensors.tmp-Ab3dE9", std::string(4096, 'x'));
   const std::string dead2 = scratch.bytes(".model.safetensors.tmp-000000", "");
