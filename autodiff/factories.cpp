@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <new>
 #include <random>
 #include <type_traits>
 
 #include "autodiff/engine/access.hpp"
+#include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/tensor.hpp"
@@ -34,15 +36,29 @@ void check_whole(const char* op, const std::vector<double>& values) {
                                    values[i], i));
 }
 
-
-// An uninitialized tensor; `op` names the caller in errors.
+// An uninitialized tensor; `op` names the caller in errors. A size the checks pass but the
+// system cannot back (zeros({1 << 40}): 4 TiB) is a ValueError too, not std::bad_alloc.
 Tensor make(const char* op, const Shape& shape, DType dtype) {
   check_shape(op, shape, dtype);
   auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = dtype;
   impl->shape = shape;
-  impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
+  const size_t bytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
+  try {
+    impl->storage = detail::Storage::create(bytes);
+  } catch (const std::bad_alloc&) {
+    throw ValueError(fmt::format("{}: shape {} of {} is too large to allocate ({} bytes: out of memory)", op,
+                                 shape.str(), dtype_name(dtype), bytes));
+  }
   return detail::wrap(std::move(impl));
+}
+
+// A new tensor with every element `value`: written directly, since a fresh tensor's values
+// are not an in-place change (its version stays 0).
+Tensor filled(const char* op, const Shape& shape, double value, DType dtype) {
+  Tensor t = make(op, shape, dtype);
+  kernels::fill({t.raw_data(), t.shape(), t.dtype()}, value);
+  return t;
 }
 
 // Each thread draws from its own generator, so threads training separate models stay
@@ -69,14 +85,9 @@ Tensor random_tensor(const char* op, const Shape& shape, DType dtype, Fill fill)
 
 Tensor empty(const Shape& shape, DType dtype) { return make("empty", shape, dtype); }
 
-Tensor full(const Shape& shape, double value, DType dtype) {
-  Tensor t = make("full", shape, dtype);
-  t.fill_(value);
-  return t;
-}
-
-Tensor zeros(const Shape& shape, DType dtype) { return make("zeros", shape, dtype).fill_(0.0); }
-Tensor ones(const Shape& shape, DType dtype) { return make("ones", shape, dtype).fill_(1.0); }
+Tensor full(const Shape& shape, double value, DType dtype) { return filled("full", shape, value, dtype); }
+Tensor zeros(const Shape& shape, DType dtype) { return filled("zeros", shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return filled("ones", shape, 1.0, dtype); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }

@@ -41,9 +41,10 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = zip("mul", a, b, [](auto x, auto y) { return x * y; });
   if (!should_record({&a, &b})) return out;
   return record_op("mul", "dA = dZ ⊙ B, dB = dZ ⊙ A", {a, b}, out,
-                   [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor()](BackwardContext& c) {
-                     if (c.needs(0)) c.add(0, c.grad() * sb);
-                     if (c.needs(1)) c.add(1, c.grad() * sa);
+                   [sa = SavedTensor(b.requires_grad() ? a : Tensor()),
+                    sb = SavedTensor(a.requires_grad() ? b : Tensor())](BackwardContext& c) {
+                     if (c.needs(0)) c.add(0, c.grad() * c.saved(sb));
+                     if (c.needs(1)) c.add(1, c.grad() * c.saved(sa));
                    });
 }
 
@@ -51,7 +52,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = zip("div", a, b, [](auto x, auto y) { return x / y; });
   if (!should_record({&a, &b})) return out;
-  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [b](BackwardContext& c) {
+  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [sb = SavedTensor(b)](BackwardContext& c) {
+    const Tensor& b = c.saved(sb);
     if (c.needs(0)) c.add(0, c.grad() / b);
     if (c.needs(1)) c.add(1, -c.grad() * c.output() / b);
   }, b.requires_grad());
@@ -66,8 +68,8 @@ Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, Pick p
   Tensor out = zip(name, a, b, pick);
   if (!should_record({&a, &b})) return out;
   return record_op(name, "dA = dZ ⊙ [A selected], dB = dZ ⊙ [B selected] (ties: ½ each)", {a, b}, out,
-                   [a = a.detach(), b = b.detach(), name, weight](BackwardContext& c) {
-                     Tensor wa = zip(name, a, b, weight);
+                   [sa = SavedTensor(a.detach()), sb = SavedTensor(b.detach()), name, weight](BackwardContext& c) {
+                     Tensor wa = zip(name, c.saved(sa), c.saved(sb), weight);
                      if (c.needs(0)) c.add(0, c.grad() * wa);
                      if (c.needs(1)) c.add(1, c.grad() * (1.0 - wa));
                    });
@@ -98,7 +100,8 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   Tensor out = empty(shape, a.dtype());
   kernels::where(read(mask), read(a), read(b), write(out));
   if (!should_record({&a, &b})) return out;
-  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m = mask.detach()](BackwardContext& c) {
+  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [sm = SavedTensor(mask.detach())](BackwardContext& c) {
+    const Tensor& m = c.saved(sm);
     Tensor zero = zeros({}, c.grad().dtype());
     if (c.needs(0)) c.add(0, where(m, c.grad(), zero));
     if (c.needs(1)) c.add(1, where(m, zero, c.grad()));
@@ -120,7 +123,10 @@ Tensor scalar_div(double s, const Tensor& x) {
   Tensor out = detail::map("scalar_div", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
   if (!should_record({&x})) return out;
   return record_op("scalar_div", "dX = −s·dY / X²", {x}, out,
-                   [x, s](BackwardContext& c) { c.add(0, c.grad() * (-s) / (x * x)); });
+                   [sx = SavedTensor(x), s](BackwardContext& c) {
+                     const Tensor& x = c.saved(sx);
+                     c.add(0, c.grad() * (-s) / (x * x));
+                   });
 }
 
 namespace {
@@ -170,18 +176,18 @@ Tensor operator/(double s, const Tensor& x) { return scalar_div(s, x); }
 
 namespace {
 
-// Checks an in-place binary op: both defined, one dtype, *this not part of a recorded graph,
-// and src broadcasting to *this's shape.
-void check_in_place_binary(const char* op, const Tensor& dst, const Tensor& src) {
+// Checks an in-place binary op (both defined, one dtype, src broadcasting to *this's shape,
+// *this not part of a recorded graph), then counts the change in *this's version.
+void begin_in_place_binary(const char* op, const Tensor& dst, const Tensor& src) {
   detail::check_binary(op, dst, src);
-  detail::check_in_place(op, dst);
   detail::check_broadcasts_to(op, "the source", src.shape(), "the destination", dst.shape());
+  detail::begin_in_place(op, dst);
 }
 
 }  // namespace
 
 Tensor& Tensor::add_(const Tensor& src, double alpha) {
-  check_in_place_binary("add_", *this, src);
+  begin_in_place_binary("add_", *this, src);
   if (alpha == 1.0)
     kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x + y; });
   else
@@ -190,7 +196,7 @@ Tensor& Tensor::add_(const Tensor& src, double alpha) {
 }
 
 Tensor& Tensor::sub_(const Tensor& src, double alpha) {
-  check_in_place_binary("sub_", *this, src);
+  begin_in_place_binary("sub_", *this, src);
   if (alpha == 1.0)
     kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x - y; });
   else
@@ -199,61 +205,62 @@ Tensor& Tensor::sub_(const Tensor& src, double alpha) {
 }
 
 Tensor& Tensor::mul_(const Tensor& src) {
-  check_in_place_binary("mul_", *this, src);
+  begin_in_place_binary("mul_", *this, src);
   kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x * y; });
   return *this;
 }
 
 Tensor& Tensor::div_(const Tensor& src) {
-  check_in_place_binary("div_", *this, src);
+  begin_in_place_binary("div_", *this, src);
   kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x / y; });
   return *this;
 }
 
 Tensor& Tensor::add_(double s) {
   detail::check_floating("add_", *this);
-  detail::check_in_place("add_", *this);
+  detail::begin_in_place("add_", *this);
   kernels::map1(read(*this), write(*this), [s](auto v) { return v + static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::mul_(double s) {
   detail::check_floating("mul_", *this);
-  detail::check_in_place("mul_", *this);
+  detail::begin_in_place("mul_", *this);
   kernels::map1(read(*this), write(*this), [s](auto v) { return v * static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::div_(double s) {
   detail::check_floating("div_", *this);
-  detail::check_in_place("div_", *this);
+  detail::begin_in_place("div_", *this);
   kernels::map1(read(*this), write(*this), [s](auto v) { return v / static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_same_dtype("copy_", *this, src);
-  detail::check_in_place("copy_", *this);
   if (src.shape() == shape()) {
+    detail::begin_in_place("copy_", *this);
     if (src.raw_data() != raw_data())
       std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
     return *this;
   }
   detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
+  detail::begin_in_place("copy_", *this);
   kernels::broadcast(read(src), write(*this));
   return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
   detail::check_defined("fill_", *this);
-  detail::check_in_place("fill_", *this);
+  detail::begin_in_place("fill_", *this);
   kernels::fill(write(*this), value);
   return *this;
 }
 
 Tensor& Tensor::zero_() {
   detail::check_defined("zero_", *this);
-  detail::check_in_place("zero_", *this);
+  detail::begin_in_place("zero_", *this);
   kernels::fill(write(*this), 0.0);
   return *this;
 }

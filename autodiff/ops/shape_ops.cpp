@@ -153,8 +153,9 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
   std::vector<int64_t> idx(index.size());
   for (size_t j = 0; j < index.size(); ++j) {
     if (index[j] < -n || index[j] >= n)
-      throw ValueError(fmt::format("index_select: index {} (position {}) is out of range for dim {} of {} (size {})",
-                                   index[j], j, dim, x.shape().str(), n));
+      throw ValueError(fmt::format("index_select: index {} (position {}) is out of range for dim {} of {} (size {}): "
+                                   "indices lie in [{}, {}), negative ones counting from the end",
+                                   index[j], j, dim, x.shape().str(), n, -n, n));
     idx[j] = index[j] < 0 ? index[j] + n : index[j];
   }
   Shape shape = x.shape();
