@@ -9,9 +9,11 @@
 // recursion, no visited set: a pending gradient marks the records still to run.
 #include <fmt/format.h>
 
+#include <optional>
 #include <span>
 
 #include "autodiff/anomaly.hpp"
+#include "autodiff/detail/hooks.hpp"
 #include "autodiff/detail/tape.hpp"
 #include "autodiff/ops.hpp"
 
@@ -26,6 +28,7 @@ struct BackwardRun {
   std::vector<Tensor>* captures = nullptr;  // ad::grad(): results by capture index
   size_t pending_nodes = 0;
   const char* op = "backward";
+  HookPass* hooks = nullptr;  // only when a hooked leaf is reachable
 };
 thread_local BackwardRun* g_run = nullptr;
 
@@ -176,27 +179,37 @@ void clear_pending(Tape& tape, size_t top) {
     if (Node* n = tape.pending_at(s)) n->pending.reset();
 }
 
+// Gradient-ready hooks need the count of edges into each hooked leaf before the walk; that
+// count is made only when some leaf in the process has hooks (ad::grad() fires none).
 void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, BackwardRun& run) {
   SmallVec<Tensor, 2> seeded;
   Tape* tape = check_roots(roots, seeds, seeded, run.op);
   WalkScope scope(run, tape);
   SmallVec<Edge, 2> root_edges;  // hold the roots' records for the whole pass
   size_t top = 0;
-  try {
-    for (size_t i = 0; i < roots.size(); ++i) {
-      Edge e;
-      if (roots[i].impl()->grad_fn) {
-        e.node = roots[i].impl()->grad_fn;
-        top = std::max(top, e.node->slot);  // stable: the tape is pinned
-      } else {
-        e.leaf = roots[i].ref();
-      }
-      root_edges.push_back(std::move(e));
-      deliver(root_edges[i], seeded[i], run);
+  for (const Tensor& root : roots) {
+    Edge e;
+    if (root.impl()->grad_fn) {
+      e.node = root.impl()->grad_fn;
+      top = std::max(top, e.node->slot);  // stable: the tape is pinned
+    } else {
+      e.leaf = root.ref();
     }
-    if (!tape) return;
-    for (size_t s = top + 1; s-- > 0 && run.pending_nodes > 0;)
-      if (Node* n = tape->pending_at(s)) run_node(n, run);
+    root_edges.push_back(std::move(e));
+  }
+  try {
+    std::optional<HookPass> hooks;
+    if (!run.captures && any_hooks() && !hooks.emplace(tape, top, std::span<const Edge>(&root_edges[0], root_edges.size())).empty()) run.hooks = &*hooks;
+    for (size_t i = 0; i < roots.size(); ++i) {
+      deliver(root_edges[i], seeded[i], run);
+      if (run.hooks) run.hooks->after_edge(root_edges[i]);
+    }
+    for (size_t s = top + 1; tape && s-- > 0 && run.pending_nodes > 0;)
+      if (Node* n = tape->pending_at(s)) {
+        run_node(n, run);
+        if (run.hooks) run.hooks->after_record(*n);
+      }
+    if (run.hooks) run.hooks->finish();
   } catch (...) {
     if (tape) clear_pending(*tape, top);
     throw;
