@@ -1,6 +1,7 @@
 #include "dist/detail/mpi_communicator.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <climits>
@@ -10,6 +11,9 @@ namespace ad::dist::detail {
 namespace {
 
 constexpr int kNoticeTag = 1;
+// A wait polls (MPI moves shared-memory transfers on only while polled) and now and then lets
+// the training thread, which may share the core, run.
+constexpr uint64_t kPollsBeforeYield = 64;
 
 MPI_Datatype mpi_type(DType dtype) { return dtype == DType::f32 ? MPI_FLOAT : MPI_DOUBLE; }
 
@@ -76,7 +80,7 @@ void MpiCommunicator::begin(const char* op) {
 // Polls the operation and the closing notices. A rank that closed after fewer collectives than
 // this one has issued will never join this operation.
 void MpiCommunicator::wait(MPI_Request& req, const char* op) {
-  for (;;) {
+  for (uint64_t polls = 1;; ++polls) {
     int done = 0;
     check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), op);
     if (done) return;
@@ -89,6 +93,7 @@ void MpiCommunicator::wait(MPI_Request& req, const char* op) {
                        op, gone, fewest_closed_, rank_, issued_));
     }
     if (interrupted()) throw Interrupted{};
+    if (polls % kPollsBeforeYield == 0) sched_yield();  // the training thread may need this core
   }
 }
 
