@@ -149,7 +149,8 @@ int main(int argc, char** argv) {
   if (ctx) t.step_ms = dist::all_reduce(t.step_ms, dist::ReduceOp::Max);  // the slowest rank sets the pace
   if (rank == 0)
     std::printf("{\"mode\": \"%s\", \"dims\": \"%s\", \"opt\": \"%s\", \"batch\": %lld, \"ranks\": %d, \"threads\": %d, "
-                "\"step_ms\": %.3f, \"sync_wait_ms\": %.3f, \"samples_per_s\": %.1f}\n",
+                "\"buckets\": %zu, \"step_ms\": %.3f, \"sync_wait_ms\": %.3f, \"samples_per_s\": %.1f}\n",
                 o.mode.c_str(), dims_text(o).c_str(), o.opt.c_str(), static_cast<long long>(o.batch), ranks,
-                ad::get_num_threads(), t.step_ms, t.sync_ms, 1000.0 * static_cast<double>(o.batch) / t.step_ms);
+                ad::get_num_threads(), dp ? dp->buckets().size() : size_t{0}, t.step_ms, t.sync_ms,
+                1000.0 * static_cast<double>(o.batch) / t.step_ms);
 }
