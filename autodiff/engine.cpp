@@ -29,6 +29,7 @@ struct BackwardRun {
   size_t pending_nodes = 0;
   const char* op = "backward";
   HookPass* hooks = nullptr;  // only when a hooked leaf is reachable
+  uint64_t delivered = 0;     // inputs (< 64) the running rule has passed a gradient to
 };
 thread_local BackwardRun* g_run = nullptr;
 
@@ -138,7 +139,9 @@ void run_node(Node* node, BackwardRun& run) {
   if (run.captures && node->capture_index >= 0) (*run.captures)[node->capture_index] = g;
   if (node->freed) throw_freed(*node, run.op);
   BackwardContext ctx(node, std::move(g));
+  run.delivered = 0;
   node->apply(ctx);
+  if (run.hooks) run.hooks->after_record(*node, run.delivered);
   if (!run.retain_graph) {  // free what the rule saved as soon as it has run: lower peak memory
     node->release_saved();
     node->saved_output.reset();
@@ -205,10 +208,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
       if (run.hooks) run.hooks->after_edge(root_edges[i]);
     }
     for (size_t s = top + 1; tape && s-- > 0 && run.pending_nodes > 0;)
-      if (Node* n = tape->pending_at(s)) {
-        run_node(n, run);
-        if (run.hooks) run.hooks->after_record(*n);
-      }
+      if (Node* n = tape->pending_at(s)) run_node(n, run);
     if (run.hooks) run.hooks->finish();
   } catch (...) {
     if (tape) clear_pending(*tape, top);
@@ -292,14 +292,14 @@ void BackwardContext::add(size_t i, const Tensor& g) {
   if (g.dtype() != e.dtype)
     throw DTypeError(fmt::format("{}: its backward rule gave input {} a {} gradient, but the input is {}", node_->name,
                                  i, dtype_name(g.dtype()), dtype_name(e.dtype)));
-  if (g.shape() == e.shape) {
-    detail::deliver(e, g, *detail::g_run);
-    return;
-  }
-  if (!sums_down_to(g.shape(), e.shape))
+  const bool same_shape = g.shape() == e.shape;
+  if (!same_shape && !sums_down_to(g.shape(), e.shape))
     throw ShapeError(fmt::format("{}: its backward rule gave input {} a gradient of shape {}, but the input is {}",
                                  node_->name, i, g.shape().str(), e.shape.str()));
-  detail::deliver(e, sum_to(g, e.shape), *detail::g_run);
+  detail::BackwardRun& run = *detail::g_run;
+  if (run.hooks) run.hooks->before_delivery(*node_, i, run.delivered);
+  detail::deliver(e, same_shape ? g : sum_to(g, e.shape), run);
+  if (run.hooks) run.hooks->after_delivery(e, i, run.delivered);
 }
 
 void Tensor::backward(const Tensor& seed, bool retain_graph) const {

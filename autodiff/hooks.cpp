@@ -80,8 +80,28 @@ void HookPass::after_edge(const Edge& e) {
   if (--e.leaf->hooks->remaining == 0) fire(e.leaf.get());
 }
 
-void HookPass::after_record(const Node& n) {
-  for (size_t i = 0; i < n.inputs.size(); ++i) after_edge(n.inputs[i]);
+namespace {
+// Inputs from 64 on are not tracked one by one: they count as done when the rule returns.
+bool tracked(size_t i) { return i < 64; }
+}  // namespace
+
+void HookPass::before_delivery(const Node& n, size_t i, uint64_t delivered) const {
+  const Edge& e = n.inputs[i];
+  if (!tracked(i) || !(delivered >> i & 1) || !e.leaf || !e.leaf->hooks || !e.leaf->hooks->counted) return;
+  throw UsageError(fmt::format("{}: its backward rule passed input {}'s gradient twice; with gradient-ready hooks on "
+                               "that leaf, a rule passes each input's gradient once (sum it first)",
+                               n.name, i));
+}
+
+void HookPass::after_delivery(const Edge& e, size_t i, uint64_t& delivered) {
+  if (!tracked(i)) return;
+  delivered |= uint64_t{1} << i;
+  after_edge(e);
+}
+
+void HookPass::after_record(const Node& n, uint64_t delivered) {
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    if (!tracked(i) || !(delivered >> i & 1)) after_edge(n.inputs[i]);
 }
 
 void HookPass::finish() {

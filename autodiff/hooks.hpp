@@ -8,12 +8,18 @@
 //
 // When a hook fires, exactly: backward() first counts, for every leaf that has hooks, the edges
 // into it from the records the pass can reach (one per input slot, so x·x counts twice). The
-// walk then runs records from the newest down; right after a record's rule has run, each of its
-// hooked inputs drops one count, and a leaf whose count reaches zero fires its hooks before the
-// next record runs. A leaf that is itself an output of the pass counts its seed as one edge. If a
-// reachable record never receives a gradient (a rule that passes none on), the leaves still
+// walk then runs records from the newest down. When a rule passes a gradient to a hooked leaf
+// (BackwardContext::add), that edge is done as soon as the gradient has been added to .grad();
+// the edges a rule passes nothing to are done when the rule returns. A leaf fires its hooks
+// when its last edge is done: inside the rule, right after that add() — so a layer's weights
+// can be on their way while the same rule still computes the gradient of its input — or when
+// the rule returns. A leaf that is itself an output of the pass counts its seed as one edge. If
+// a reachable record never receives a gradient (a rule that passes none on), the leaves still
 // waiting on it fire at the end of the pass, in the order the count found them. So a hook fires
-// at most once per pass, after every contribution of that pass has been added to .grad().
+// at most once per pass, after every contribution of that pass has been added to .grad(); for
+// that, a rule passes a hooked leaf's gradient with one add() call (a second one throws
+// UsageError; every built-in rule passes each input's gradient once).
+
 #pragma once
 
 #include <cstdint>

@@ -40,9 +40,17 @@ class HookPass {
 
   /// Whether any hooked leaf is reachable (otherwise the pass can drop this object).
   bool empty() const { return leaves_.empty(); }
-  /// After the seed of a root edge was delivered, or a record's rule has run.
+  /// After the seed of a root edge was delivered.
   void after_edge(const Edge& e);
-  void after_record(const Node& n);
+  /// Within a rule, before its gradient for input `i` is delivered: a rule passes a hooked
+  /// leaf's gradient once (UsageError otherwise), since the leaf may be final right after.
+  void before_delivery(const Node& n, size_t i, uint64_t delivered) const;
+  /// Within a rule, after input `i`'s gradient was delivered: marks it in `delivered` and fires
+  /// the leaf when that was its last edge.
+  void after_delivery(const Edge& e, size_t i, uint64_t& delivered);
+  /// After a record's rule has run: its edges it passed no gradient to (not in `delivered`)
+  /// count as done too.
+  void after_record(const Node& n, uint64_t delivered);
   /// At the end of a pass that did not throw: fires the leaves still waiting.
   void finish();
 

@@ -72,6 +72,45 @@ TEST(Hooks, LaterLayersFireBeforeEarlierOnesDuringThePass) {
   EXPECT_EQ(g[1].to_vector(), W2.grad().to_vector());
 }
 
+// A rule fires a leaf's hooks right after it has passed that leaf's gradient, before it goes on
+// with its other inputs: a layer's weights are final while dX is still being computed.
+TEST(Hooks, FireInsideTheRuleRightAfterTheLeafsGradient) {
+  Tensor w = leaf(2.0), x = leaf(3.0);
+  Tensor xi = x * 1.0;  // an intermediate: its gradient goes to a record, not to a leaf
+  bool fired = false, fired_before_dx = false;
+  auto h = ad::on_grad_ready(w, [&](const Tensor&) { fired = true; });
+  Tensor y = ad::record_op("w_then_x", "dW = dY·x, dX = dY·w", {w, xi}, ad::scalar(6.0, DType::f64),
+                           [&](ad::BackwardContext& c) {
+                             c.add(0, c.grad() * 3.0);
+                             fired_before_dx = fired;
+                             c.add(1, c.grad() * 2.0);
+                           });
+  y.backward();
+  EXPECT_TRUE(fired_before_dx);
+  EXPECT_DOUBLE_EQ(w.grad().item(), 3.0);
+  EXPECT_DOUBLE_EQ(x.grad().item(), 2.0);
+}
+
+TEST(Hooks, ARuleThatPassesAHookedLeafsGradientTwiceIsRefused) {
+  Tensor w = leaf(2.0);
+  auto twice = [](const Tensor& in) {
+    return ad::record_op("twice", "dW = dY + dY", {in}, ad::scalar(0.0, DType::f64), [](ad::BackwardContext& c) {
+      c.add(0, c.grad());
+      c.add(0, c.grad());
+    });
+  };
+  twice(w).backward();  // without hooks both contributions add up
+  EXPECT_DOUBLE_EQ(w.grad().item(), 2.0);
+  auto h = ad::on_grad_ready(w, [](const Tensor&) {});
+  try {
+    twice(w).backward();
+    FAIL() << "a second add() for a hooked leaf was accepted";
+  } catch (const ad::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("twice: its backward rule passed input 0's gradient twice"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Hooks, UnusedLeafDoesNotFire) {
   Tensor x = leaf(2.0), unused = leaf(5.0);
   Log log;
