@@ -3,12 +3,14 @@
 // step. A rank that ends its training loop normally prints "rank R: finished"; none should.
 //
 //   fault_program --mode throw|return|kill --rank R --step S --checkpoint PATH   (under mpirun)
+//   fault_program --mode resume --checkpoint PATH                                (under mpirun)
 //   fault_program --verify PATH                                                  (alone)
 //
 // throw: rank R throws and nothing catches it (std::terminate). return: every rank catches
 // what it gets in main, prints it and returns 3 (Context's destructor then runs). kill: rank R
-// sends itself SIGKILL. --verify loads the checkpoint and checks it holds the parameters one
-// process has after the same number of steps.
+// sends itself SIGKILL. resume: every rank loads the checkpoint (model and Adam state) and
+// trains on to step kResumeTo, checkpointing as before. --verify loads the checkpoint and
+// checks it holds the parameters one process has after the same number of steps.
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -24,7 +26,7 @@ namespace {
 
 namespace nn = ad::nn;
 
-constexpr int64_t kGlobalBatch = 32, kSamples = 256;
+constexpr int64_t kGlobalBatch = 32, kSamples = 256, kResumeTo = 16;
 
 struct Run {
   nn::Sequential net;
@@ -56,14 +58,16 @@ void step(Run& run, int64_t s, ad::dist::DataParallel* dp) {
 
 struct Fault {
   std::string mode, checkpoint;
-  int rank = 1;
+  int rank = -1;  // none
   int64_t step = 6;
 };
 
 void train(const Fault& f, ad::dist::Context& ctx) {
   Run run = make_run(ctx.rank(), ctx.size());
+  if (f.mode == "resume") nn::load(run.net, *run.adam, f.checkpoint);
   ad::dist::DataParallel dp(run.net.named_parameters());
-  for (int64_t s = 0; s < 3 * f.step; ++s) {
+  const int64_t last = f.mode == "resume" ? kResumeTo : 3 * f.step;
+  for (int64_t s = run.adam->steps(); s < last; ++s) {
     if (ctx.rank() == f.rank && s == f.step) {
       if (f.mode == "kill") std::raise(SIGKILL);
       throw std::runtime_error("rank " + std::to_string(f.rank) + " fails at step " + std::to_string(s));
@@ -71,7 +75,7 @@ void train(const Fault& f, ad::dist::Context& ctx) {
     step(run, s, &dp);
     if (ctx.rank() == 0) nn::save(run.net, *run.adam, f.checkpoint);
   }
-  std::printf("rank %d: finished\n", ctx.rank());
+  std::printf("rank %d: finished%s\n", ctx.rank(), f.mode == "resume" ? " resuming" : "");
 }
 
 int verify(const std::string& path) {

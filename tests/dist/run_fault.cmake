@@ -2,8 +2,10 @@
 # must end with a non-zero status, no rank may finish its training loop, and the checkpoint
 # rank 0 wrote must load and hold what one process has after as many steps. ctest's TIMEOUT
 # guards against a hang; nothing here measures time.
+# Then a new run on RESUME_RANKS ranks loads that checkpoint and trains on, and its last
+# checkpoint must hold what one process has after as many steps.
 #   -DMPIEXEC=… -DMPIEXEC_FLAGS="…" -DPROGRAM=… -DRANKS=n -DMODE=throw|return|kill -DFAILING=r -DCHECKPOINT=…
-#   [-DEXPECT=text the output must contain]
+#   -DRESUME_RANKS=n [-DEXPECT=text the output must contain]
 separate_arguments(flags UNIX_COMMAND "${MPIEXEC_FLAGS}")
 file(REMOVE "${CHECKPOINT}")
 execute_process(COMMAND "${MPIEXEC}" -np ${RANKS} ${flags} "${PROGRAM}" --mode ${MODE} --rank ${FAILING} --step 6
@@ -19,8 +21,20 @@ endif()
 if(DEFINED EXPECT AND NOT "${out}${err}" MATCHES "${EXPECT}")
   message(FATAL_ERROR "the output does not say: ${EXPECT}")
 endif()
-execute_process(COMMAND "${PROGRAM}" --verify "${CHECKPOINT}" RESULT_VARIABLE valid OUTPUT_VARIABLE vout ERROR_VARIABLE verr)
-message("${vout}${verr}")
-if(NOT valid EQUAL 0)
-  message(FATAL_ERROR "the last checkpoint is not valid")
+function(verify what)
+  execute_process(COMMAND "${PROGRAM}" --verify "${CHECKPOINT}" RESULT_VARIABLE valid OUTPUT_VARIABLE vout
+                  ERROR_VARIABLE verr)
+  message("${vout}${verr}")
+  if(NOT valid EQUAL 0)
+    message(FATAL_ERROR "${what} is not valid")
+  endif()
+endfunction()
+verify("the last checkpoint")
+
+execute_process(COMMAND "${MPIEXEC}" -np ${RESUME_RANKS} ${flags} "${PROGRAM}" --mode resume --checkpoint "${CHECKPOINT}"
+                RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("resumed on ${RESUME_RANKS} ranks: status ${status}\n${out}${err}")
+if(NOT status EQUAL 0 OR NOT out MATCHES "rank 0: finished resuming")
+  message(FATAL_ERROR "the run resumed from the checkpoint did not finish")
 endif()
+verify("the checkpoint of the resumed run")
