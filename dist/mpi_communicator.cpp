@@ -14,16 +14,17 @@ constexpr int kNoticeTag = 1;
 // A wait polls (MPI moves shared-memory transfers on only while polled) and now and then lets
 // the training thread, which may share the core, run.
 constexpr uint64_t kPollsBeforeYield = 64;
+constexpr int64_t kMostBytesPerReduce = int64_t{16} << 20;
 
 MPI_Datatype mpi_type(DType dtype) { return dtype == DType::f32 ? MPI_FLOAT : MPI_DOUBLE; }
 
-// MPI counts are int: a longer buffer goes as several operations of at most INT_MAX elements,
-// split the same way on every rank.
+// A long buffer goes as several operations of at most `most` elements, split the same way on
+// every rank (MPI counts are int).
 template <class F>
-void in_chunks(int64_t count, F&& f) {
+void in_chunks(int64_t count, int64_t most, F&& f) {
   int64_t done = 0;
   do {  // an empty buffer is still one operation, so every rank issues the same number
-    const int64_t n = std::min<int64_t>(count - done, INT_MAX);
+    const int64_t n = std::min<int64_t>(count - done, most);
     f(done, static_cast<int>(n));
     done += n;
   } while (done < count);
@@ -97,9 +98,11 @@ void MpiCommunicator::wait(MPI_Request& req, const char* op) {
   }
 }
 
+// At most 16 MB per all-reduce: over shared memory, Open MPI 4.1 reduces larger messages several
+// times more slowly (bench/README, data-parallel training).
 void MpiCommunicator::all_reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op) {
   const size_t width = dtype_size(dtype);
-  in_chunks(count, [&](int64_t offset, int n) {
+  in_chunks(count, kMostBytesPerReduce / static_cast<int64_t>(width), [&](int64_t offset, int n) {
     begin("all_reduce");
     MPI_Request req;
     const void* from = send == recv ? MPI_IN_PLACE : static_cast<const char*>(send) + offset * width;
@@ -111,7 +114,7 @@ void MpiCommunicator::all_reduce(const void* send, void* recv, int64_t count, DT
 }
 
 void MpiCommunicator::broadcast(void* data, int64_t bytes, int root) {
-  in_chunks(bytes, [&](int64_t offset, int n) {
+  in_chunks(bytes, INT_MAX, [&](int64_t offset, int n) {
     begin("broadcast");
     MPI_Request req;
     check(MPI_Ibcast(static_cast<char*>(data) + offset, n, MPI_BYTE, root, data_, &req), "broadcast");

@@ -26,6 +26,18 @@ TEST(Collectives, SumMeanMaxAndBroadcast) {
   dist_test::expect_error<ad::ValueError>([&] { dist::broadcast(b, ranks()); }, "is not a rank");
 }
 
+// 20 MB of float32 travels as two all-reduces; every element must still be summed once.
+TEST(Collectives, LargeTensorsGoInPieces) {
+  const int64_t n = 5'000'000;
+  Tensor t = ad::full({n}, rank() + 1.0);
+  dist::all_reduce(t, dist::ReduceOp::Mean);
+  const float* p = t.data<float>();
+  const auto expected = static_cast<float>((ranks() + 1) / 2.0);
+  int64_t wrong = 0;
+  for (int64_t i = 0; i < n; ++i) wrong += p[i] != expected;
+  EXPECT_EQ(wrong, 0);
+}
+
 TEST(Collectives, AccuracyOverShardsIsTheWholeSetsAccuracy) {
   ad::manual_seed(5);  // the same predictions and labels on every rank
   const int64_t m = 1001, classes = 10;
