@@ -298,7 +298,10 @@ void BackwardContext::add(size_t i, const Tensor& g) {
                                  node_->name, i, g.shape().str(), e.shape.str()));
   detail::BackwardRun& run = *detail::g_run;
   if (run.hooks) run.hooks->before_delivery(*node_, i, run.delivered);
-  detail::deliver(e, same_shape ? g : sum_to(g, e.shape), run);
+  if (same_shape)  // g itself, not a copy: a leaf may take it only while no other handle sees it
+    detail::deliver(e, g, run);
+  else
+    detail::deliver(e, sum_to(g, e.shape), run);
   if (run.hooks) run.hooks->after_delivery(e, i, run.delivered);
 }
 
