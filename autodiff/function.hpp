@@ -1,14 +1,17 @@
-// Recording an op on the tape. Every built-in op and every user-defined op goes through
-// record_op(): compute the output with no recording, then hand record_op the inputs, the output
-// and a backward rule. The engine does the rest (skipping inputs that need no gradient, summing
-// broadcast dims back, accumulating).
-//
-//   ad::Tensor swish(const ad::Tensor& x) {
-//     ad::Tensor s = ad::sigmoid(x.detach());
-//     ad::Tensor y = x.detach() * s;
-//     return ad::record_op("swish", "dX = dY ⊙ (s + x·s(1−s))", {x}, y,
-//                          [x, s](ad::BackwardContext& c) { c.add(0, c.grad() * (s + x * s * (1.0 - s))); });
-//   }
+/// \file
+/// Recording an op on the tape. Every built-in op and every user-defined op goes through
+/// record_op(): compute the output with no recording, then hand record_op the inputs, the output
+/// and a backward rule. The engine does the rest (skipping inputs that need no gradient, summing
+/// broadcast dims back, accumulating).
+///
+/// \code{.cpp}
+/// ad::Tensor swish(const ad::Tensor& x) {
+///   ad::Tensor s = ad::sigmoid(x.detach());
+///   ad::Tensor y = x.detach() * s;
+///   return ad::record_op("swish", "dX = dY ⊙ (s + x·s(1−s))", {x}, y,
+///                        [x, s](ad::BackwardContext& c) { c.add(0, c.grad() * (s + x * s * (1.0 - s))); });
+/// }
+/// \endcode
 #pragma once
 
 #include <cstddef>
@@ -104,6 +107,7 @@ Tensor attach(Node* node, const char* name, const char* math, const Tensor* cons
 /// What a backward rule sees: the gradient of its output and a way to pass gradients on.
 class BackwardContext {
  public:
+  /// Made by the engine for each rule it runs: the record being backpropagated and dJ/d(output).
   BackwardContext(detail::Node* node, Tensor grad) : node_(node), grad_(std::move(grad)) {}
   /// dJ/d(output), shaped like the output.
   const Tensor& grad() const { return grad_; }

@@ -1,6 +1,6 @@
-// One full-batch training step of the seed's two-layer network 2→4→1 (sigmoid hidden and
-// output, binary cross-entropy, plain gradient descent) on m = 400 samples, written with the
-// autodiff API only: forward, backward, update. Issue 5's W1 target is about 4 µs per step.
+// One full-batch training step of the two-layer network 2→4→1 (sigmoid hidden and output,
+// binary cross-entropy, plain gradient descent) on m = 400 samples, written with the autodiff
+// API only: forward, backward, update.
 #include <benchmark/benchmark.h>
 
 #include <autodiff/autodiff.hpp>

@@ -21,6 +21,7 @@ class ReLU : public Module {
   std::string name() const override { return "relu"; }
 };
 
+/// tanh(Z): zero-centred hidden layers of shallow networks.
 class Tanh : public Module {
  public:
   Tensor forward(const Tensor& z) override { return tanh(z); }
@@ -30,9 +31,11 @@ class Tanh : public Module {
 /// Z for Z > 0, slope·Z otherwise.
 class LeakyReLU : public Module {
  public:
+  /// The slope for Z ≤ 0.
   explicit LeakyReLU(double slope = 0.01) : slope_(slope) {}
   Tensor forward(const Tensor& z) override { return leaky_relu(z, slope_); }
   std::string name() const override;
+  /// The slope for Z ≤ 0.
   double slope() const { return slope_; }
 
  private:
@@ -58,9 +61,11 @@ class Identity : public Module {
 /// rescaling); in eval() it is the identity. Masks come from this thread's generator.
 class Dropout : public Module {
  public:
+  /// keep_prob in (0, 1] (else ValueError); 1 keeps everything.
   explicit Dropout(double keep_prob = 0.5);
   Tensor forward(const Tensor& a) override;
   std::string name() const override;
+  /// The probability of keeping an entry in train().
   double keep_prob() const { return keep_prob_; }
 
  private:

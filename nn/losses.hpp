@@ -39,7 +39,7 @@ Tensor one_hot(const std::vector<int64_t>& labels, int64_t C, DType dtype = DTyp
 /// Integer labels from a (1, m) or (m) tensor of class indices (values must be whole numbers).
 std::vector<int64_t> labels_of(const Tensor& indices);
 
-/// The course's L2 penalty λ/(2m) Σ_l ‖W[l]‖²_F over the weights only (parameters whose name
+/// The L2 penalty λ/(2m) Σ_l ‖W[l]‖²_F over the weights only (parameters whose name
 /// starts with 'W'; biases are not penalized). Add it to the cost: J + l2_regularization(…).
 Tensor l2_regularization(Module& model, double lambda, int64_t m);
 

@@ -25,7 +25,7 @@ void expect_bitwise(const Tensor& a, const Tensor& b, const std::string& what) {
   for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], y[i]) << what << " at " << i;
 }
 
-// W3-shaped ReLU network and the seed's sigmoid one: same forward bits, same gradient bits.
+// A 784-64-32-10 ReLU network and the 2-4-1 sigmoid one: same forward bits, same gradient bits.
 TEST(FusedLayer, MlpMatchesLayerByLayer) {
   for (auto [dims, hidden, out] :
        {std::tuple{std::vector<int64_t>{784, 64, 32, 10}, nn::Activation::ReLU, nn::Activation::Identity},
@@ -86,6 +86,15 @@ TEST(FusedLayer, ErrorsStayInTheNotation) {
     FAIL() << "no throw";
   } catch (const ad::ShapeError& e) {
     EXPECT_NE(std::string(e.what()).find("layer 1: W1 is (4, 3) but A0 has 2 rows; expected n[0] = 3"), std::string::npos)
+        << e.what();
+  }
+  try {
+    net.forward(ad::randn({5, 3}));  // samples as rows
+    FAIL() << "no throw";
+  } catch (const ad::ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("A0 is (5, 3): samples are columns here, so X = A0 must be (n[0], m) = (3, 5); "
+                                         "pass X.T()"),
+              std::string::npos)
         << e.what();
   }
 }
