@@ -35,9 +35,13 @@ using GradReadyHook = std::function<void(const Tensor& leaf)>;
 /// Owns one registered hook and removes it when destroyed, or earlier by remove(). Movable.
 class HookHandle {
  public:
+  /// A handle that owns no hook.
   HookHandle() = default;
+  /// The handle of hook `id` on `leaf` (made by on_grad_ready).
   HookHandle(Tensor leaf, uint64_t id) : leaf_(std::move(leaf)), id_(id) {}
+  /// Takes over other's hook; other then owns none.
   HookHandle(HookHandle&& other) noexcept;
+  /// Removes this handle's hook, then takes over other's.
   HookHandle& operator=(HookHandle&& other) noexcept;
   HookHandle(const HookHandle&) = delete;
   HookHandle& operator=(const HookHandle&) = delete;

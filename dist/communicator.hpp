@@ -30,7 +30,9 @@ class Communicator {
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
 
+  /// This process's number in the group, 0 … size() − 1.
   virtual int rank() const = 0;
+  /// The number of processes in the group.
   virtual int size() const = 0;
   /// recv[i] = op over ranks of send[i], for `count` elements of `dtype` (op is Sum or Max;
   /// send == recv reduces in place).
@@ -52,6 +54,7 @@ class Communicator {
   struct Interrupted {};
 
  protected:
+  /// Whether interrupt() was called: a waiting operation polls it.
   bool interrupted() const { return interrupted_.load(std::memory_order_relaxed); }
 
  private:

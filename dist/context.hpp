@@ -10,6 +10,7 @@ namespace detail {
 class Worker;
 }
 
+/// MPI for the lifetime of main(): one per process (rank) of the job, created first.
 class Context {
  public:
   /// Initializes MPI (unless the program already did) with thread level
@@ -36,8 +37,9 @@ class Context {
   int rank() const { return rank_; }
   /// The number of processes in the job.
   int size() const { return size_; }
-  /// This process's number among the ranks on its machine, and their number.
+  /// This process's number among the ranks on its machine.
   int local_rank() const { return local_rank_; }
+  /// The number of ranks on this process's machine.
   int local_size() const { return local_size_; }
   /// Ends every rank of the job now, with exit status `code` (MPI_Abort).
   [[noreturn]] void abort(int code = 1);

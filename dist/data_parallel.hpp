@@ -32,6 +32,7 @@ class Worker;
 struct BucketBuffers;
 }  // namespace detail
 
+/// How DataParallel groups and launches the all-reduces.
 struct DataParallelOptions {
   /// Bytes of gradients per bucket after the first (PyTorch DDP's default, 25 MB). A parameter
   /// larger than this gets a bucket of its own.
@@ -46,15 +47,17 @@ struct DataParallelOptions {
 /// One bucket: parameters (indices into DataParallel's list) whose gradients are averaged
 /// together, in the order they are packed; one dtype.
 struct Bucket {
-  DType dtype = DType::f32;
-  std::vector<size_t> params;
-  int64_t elements = 0;
+  DType dtype = DType::f32;     ///< the dtype of every gradient in the bucket
+  std::vector<size_t> params;   ///< indices into DataParallel's parameters, in packing order
+  int64_t elements = 0;         ///< the sum of their element counts
 };
 
 /// The buckets DataParallel uses for `params`: in reverse order, a new bucket when the dtype
 /// changes or the next gradient would pass the bucket's byte limit.
 std::vector<Bucket> plan_buckets(const std::vector<Tensor>& params, const DataParallelOptions& options);
 
+/// Averages the gradients of the same parameters on every rank, overlapped with backward()
+/// (see the top of this header).
 class DataParallel {
  public:
   /// Checks that every rank passes the same parameters — count, order, shapes, dtypes, and the
@@ -80,9 +83,12 @@ class DataParallel {
 
   /// While a NoSync lives, backward() only accumulates gradients locally (for gradient
   /// accumulation: wrap every backward of a step but the last one).
+  /// The guard of no_sync().
   class NoSync {
    public:
+    /// Suspends dp's averaging until this guard ends.
     explicit NoSync(DataParallel& dp) : dp_(&dp) { ++dp.no_sync_; }
+    /// Takes over other's suspension.
     NoSync(NoSync&& other) noexcept : dp_(std::exchange(other.dp_, nullptr)) {}
     NoSync(const NoSync&) = delete;
     NoSync& operator=(const NoSync&) = delete;

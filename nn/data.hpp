@@ -27,7 +27,9 @@ Tensor gather_samples(const Tensor& samples, const std::vector<int64_t>& index);
 
 /// A range of columns [begin, end).
 struct ColumnRange {
-  int64_t begin = 0, end = 0;
+  int64_t begin = 0;  ///< the first column
+  int64_t end = 0;    ///< one past the last column
+  /// The number of columns.
   int64_t size() const { return end - begin; }
 };
 
