@@ -121,7 +121,7 @@ TEST(Hooks, UnusedLeafDoesNotFire) {
   EXPECT_FALSE(unused.grad().defined());
 }
 
-TEST(Hooks, RetainedGraphFiresOncePerPassWithTheAccumulatedGradient) {
+TEST(Hooks, RetainedGraphFiresOncePerPassWithTheSum) {
   Tensor x = leaf(3.0);
   Log log;
   auto h = log.watch(x, "x");
