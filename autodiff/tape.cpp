@@ -63,6 +63,11 @@ Node* Tape::pending_at(size_t slot) {
   return n && n->pending ? n : nullptr;
 }
 
+Node* Tape::at(size_t slot) {
+  SpinLock::Guard g(lock);
+  return slot < slots.size() ? slots[slot] : nullptr;
+}
+
 // Trailing empty slots are dropped at once: in the usual loop (record a graph, let it die) the
 // slot array then never grows, and backward's scan starts near the live records. Dropping them
 // moves no live record, so it is safe during a walk too.

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "autodiff/allocator.hpp"
+#include "autodiff/detail/hooks.hpp"
 #include "autodiff/detail/kernels.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/ops.hpp"
