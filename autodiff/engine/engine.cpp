@@ -9,10 +9,12 @@
 // recursion, no visited set: a pending gradient marks the records still to run.
 #include <fmt/format.h>
 
+#include <optional>
 #include <span>
 
 #include "autodiff/engine/access.hpp"
 #include "autodiff/engine/anomaly_hooks.hpp"
+#include "autodiff/engine/hooks.hpp"
 #include "autodiff/engine/tape.hpp"
 #include "autodiff/ops.hpp"
 
@@ -27,6 +29,8 @@ struct BackwardRun {
   std::vector<Tensor>* captures = nullptr;  // ad::grad(): results by capture index
   size_t pending_nodes = 0;
   const char* op = "backward";
+  HookPass* hooks = nullptr;  // only when a hooked leaf is reachable
+  uint64_t delivered = 0;     // inputs (< 64) the running rule has passed a gradient to
 };
 thread_local BackwardRun* g_run = nullptr;
 
@@ -135,7 +139,9 @@ void run_node(Node* node, BackwardRun& run) {
   --run.pending_nodes;
   if (run.captures && node->capture_index >= 0) (*run.captures)[node->capture_index] = g;
   if (node->freed) throw_freed(*node, run.op);
+  run.delivered = 0;
   node->run(std::move(g));
+  if (run.hooks) run.hooks->after_record(*node, run.delivered);
   if (!run.retain_graph) {  // free what the rule saved as soon as it has run: lower peak memory
     node->release_saved();
     node->saved_output.reset();
@@ -176,27 +182,34 @@ void clear_pending(Tape& tape, size_t top) {
     if (Node* n = tape.pending_at(s)) n->pending.reset();
 }
 
+// Gradient-ready hooks need the count of edges into each hooked leaf before the walk; that
+// count is made only when some leaf in the process has hooks (ad::grad() fires none).
 void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, BackwardRun& run) {
   SmallVec<Tensor, 2> seeded;
   Tape* tape = check_roots(roots, seeds, seeded, run.op);
   WalkScope scope(run, tape);
   SmallVec<Edge, 2> root_edges;  // hold the roots' records for the whole pass
   size_t top = 0;
-  try {
-    for (size_t i = 0; i < roots.size(); ++i) {
-      Edge e;
-      if (impl_of(roots[i])->grad_fn) {
-        e.node = impl_of(roots[i])->grad_fn;
-        top = std::max(top, e.node->slot);  // stable: the tape is pinned
-      } else {
-        e.leaf = ref_of(roots[i]);
-      }
-      root_edges.push_back(std::move(e));
-      deliver(root_edges[i], seeded[i], run);
+  for (const Tensor& root : roots) {
+    Edge e;
+    if (impl_of(root)->grad_fn) {
+      e.node = impl_of(root)->grad_fn;
+      top = std::max(top, e.node->slot);  // stable: the tape is pinned
+    } else {
+      e.leaf = ref_of(root);
     }
-    if (!tape) return;
-    for (size_t s = top + 1; s-- > 0 && run.pending_nodes > 0;)
+    root_edges.push_back(std::move(e));
+  }
+  try {
+    std::optional<HookPass> hooks;
+    if (!run.captures && any_hooks() && !hooks.emplace(tape, top, std::span<const Edge>(&root_edges[0], root_edges.size())).empty()) run.hooks = &*hooks;
+    for (size_t i = 0; i < roots.size(); ++i) {
+      deliver(root_edges[i], seeded[i], run);
+      if (run.hooks) run.hooks->after_edge(root_edges[i]);
+    }
+    for (size_t s = top + 1; tape && s-- > 0 && run.pending_nodes > 0;)
       if (Node* n = tape->pending_at(s)) run_node(n, run);
+    if (run.hooks) run.hooks->finish();
   } catch (...) {
     if (tape) clear_pending(*tape, top);
     throw;
@@ -251,46 +264,6 @@ Tensor record(const char* name, const char* math, const Tensor* const* inputs, s
 
 }  // namespace detail
 
-namespace {
-// A value a rule saved was changed in place before the rule ran: its gradient would be wrong.
-[[noreturn]] void throw_changed(const detail::Node& n, const std::string& what, uint32_t saved, uint32_t now) {
-  throw UsageError(fmt::format(
-      "{}: {}, which its backward rule reads, was changed in place after the forward pass (version {} when saved, {} "
-      "now), so backward would compute the gradient from the new values; change it after backward() (an optimizer "
-      "step belongs after it), or clone() it before changing it",
-      n.name, what, saved, now));
-}
-}  // namespace
-
-const Tensor& BackwardContext::saved(const SavedTensor& s) const {
-  if (!s.t_.defined()) return s.t_;
-  const uint32_t now = s.t_.version();
-  if (now == s.version_) return s.t_;
-  std::string what = fmt::format("the tensor {}", s.t_.shape().str());
-  for (size_t i = 0; i < node_->inputs.size(); ++i)  // a leaf input (or a detach() of one)?
-    if (node_->inputs[i].leaf && node_->inputs[i].leaf->storage.get() == detail::impl_of(s.t_)->storage.get())
-      what = fmt::format("input {}, the leaf {}", i, s.t_.shape().str());
-  throw_changed(*node_, what, s.version_, now);
-}
-
-Tensor BackwardContext::output() const {
-  if (!node_->saved_output)
-    throw UsageError(fmt::format("{}: its backward rule asks for the output, but the op was recorded without save_output",
-                                 node_->name));
-  const uint32_t now = node_->saved_output->version.load(std::memory_order_relaxed);
-  if (now != node_->saved_output_version)
-    throw_changed(*node_, fmt::format("its output {}", node_->out_shape.str()), node_->saved_output_version, now);
-  auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
-  impl->dtype = node_->out_dtype;
-  impl->shape = node_->out_shape;
-  impl->storage = node_->saved_output;
-  if (is_grad_enabled()) {  // create_graph: the output is differentiable through this record
-    impl->grad_fn = detail::Ref<detail::Node>(node_);
-    impl->requires_grad = true;
-  }
-  return detail::wrap(std::move(impl));
-}
-
 bool BackwardContext::needs(size_t i) const { return i < node_->inputs.size() && node_->inputs[i].wanted(); }
 
 const Shape& BackwardContext::input_shape(size_t i) const { return node_->inputs[i].shape; }
@@ -314,14 +287,17 @@ void BackwardContext::add(size_t i, const Tensor& g) {
   if (g.dtype() != e.dtype)
     throw DTypeError(fmt::format("{}: its backward rule gave input {} a {} gradient, but the input is {}", node_->name,
                                  i, dtype_name(g.dtype()), dtype_name(e.dtype)));
-  if (g.shape() == e.shape) {
-    detail::deliver(e, g, *detail::g_run);
-    return;
-  }
-  if (!sums_down_to(g.shape(), e.shape))
+  const bool same_shape = g.shape() == e.shape;
+  if (!same_shape && !sums_down_to(g.shape(), e.shape))
     throw ShapeError(fmt::format("{}: its backward rule gave input {} a gradient of shape {}, but the input is {}",
                                  node_->name, i, g.shape().str(), e.shape.str()));
-  detail::deliver(e, sum_to(g, e.shape), *detail::g_run);
+  detail::BackwardRun& run = *detail::g_run;
+  if (run.hooks) run.hooks->before_delivery(*node_, i, run.delivered);
+  if (same_shape)  // g itself, not a copy: a leaf may take it only while no other handle sees it
+    detail::deliver(e, g, run);
+  else
+    detail::deliver(e, sum_to(g, e.shape), run);
+  if (run.hooks) run.hooks->after_delivery(e, i, run.delivered);
 }
 
 const char* Tensor::op_name() const {

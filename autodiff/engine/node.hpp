@@ -1,4 +1,4 @@
-// Internal (not installed): a record on the tape. Only the engine (engine.cpp, tape.cpp) and the
+// Internal (not installed): a record on the tape. Only the engine (autodiff/engine/) and the
 // tools that read the graph (graph.cpp, anomaly.cpp) see its fields.
 #pragma once
 
