@@ -13,6 +13,7 @@
 
 #include "autodiff/anomaly.hpp"
 #include "autodiff/detail/tape.hpp"
+#include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/ops.hpp"
 
 namespace ad {
@@ -63,11 +64,16 @@ void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, BackwardRun& run) {
   // gradient of a pass would be cloned (a memcpy per parameter per step).
   Tensor detached;
   const Tensor& plain = g.requires_grad() ? (detached = g.detach()) : g;
-  if (!leaf->grad && !(plain.ref().unique() && plain.impl()->storage.unique())) {
+  const bool traced = recording();
+  if (traced) [[unlikely]]
+    trace_grad_read(leaf);
+  const TensorImpl* before = leaf->grad.get();
+  if (!leaf->grad && !(plain.ref().unique() && plain.impl()->storage.unique()))
     leaf->grad = plain.clone().ref();
-    return;
-  }
-  accumulate(leaf->grad, plain, false);
+  else
+    accumulate(leaf->grad, plain, false);
+  if (traced && leaf->grad.get() != before) [[unlikely]]
+    trace_grad_set(leaf);
 }
 
 void deliver(Edge& e, const Tensor& g, BackwardRun& run) {

@@ -4,12 +4,29 @@
 #include <cmath>
 #include <random>
 
+#include "autodiff/detail/random.hpp"
+#include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/kernels/dispatch.hpp"
+#include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/parallel.hpp"
+#include "autodiff/ops/buffers.hpp"
 #include "autodiff/tensor.hpp"
 
 namespace ad {
+
+namespace detail {
+// Each thread draws from its own generator, so threads training separate models stay
+// reproducible and independent of each other's timing.
+std::mt19937_64& generator() {
+  thread_local std::mt19937_64 gen(0x7a9e9ad5eedULL);
+  return gen;
+}
+}  // namespace detail
+
 namespace {
+
+using detail::generator;
+using kernels::Operands;
 
 // Negative dims and element counts whose byte size does not fit in memory are user mistakes;
 // catching them here keeps an overflowed size from reaching the allocator.
@@ -34,13 +51,6 @@ Tensor make(const char* op, const Shape& shape, DType dtype) {
   return Tensor(std::move(impl));
 }
 
-// Each thread draws from its own generator, so threads training separate models stay
-// reproducible and independent of each other's timing.
-std::mt19937_64& generator() {
-  thread_local std::mt19937_64 gen(0x7a9e9ad5eedULL);
-  return gen;
-}
-
 // A uniform double in [0, 1) from the top 53 bits of one draw.
 double uniform01() { return static_cast<double>(generator()() >> 11) * 0x1.0p-53; }
 
@@ -60,31 +70,47 @@ Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }
 
+namespace {
+
+// Fills out (of `values.size()` elements) from doubles converted to its dtype.
+void fill_from(kernels::Out out, const double* values) {
+  kernels::dispatch(out.dtype, [&](auto tag) {
+    auto* p = out.as<decltype(tag)>();
+    for (int64_t i = 0, n = out.shape.numel(); i < n; ++i) p[i] = static_cast<decltype(tag)>(values[i]);
+  });
+}
+
+}  // namespace
+
 Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype) {
   check_shape("tensor", shape, dtype);
   if (static_cast<int64_t>(values.size()) != shape.numel())
     throw ShapeError(fmt::format("tensor: {} values cannot fill shape {} ({} elements)", values.size(), shape.str(),
                                  shape.numel()));
   Tensor t = empty(shape, dtype);
-  kernels::dispatch(dtype, [&](auto tag) {
-    auto* p = static_cast<decltype(tag)*>(t.raw_data());
-    for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<decltype(tag)>(values[i]);
-  });
+  if (detail::recording())  // a trace keeps its own copy of the values for its replays
+    kernels::launch("tensor", {}, {detail::buffer(t)}, [v = values](const Operands& o) { fill_from(o.out(0), v.data()); });
+  else
+    kernels::launch("tensor", {}, {detail::buffer(t)}, [v = values.data()](const Operands& o) { fill_from(o.out(0), v); });
   return t;
 }
 
 void manual_seed(uint64_t seed) { generator().seed(seed); }
 uint64_t random_u64() { return generator()(); }
 
+// The draws happen when the kernel runs, so a replayed trace draws afresh from this thread's
+// generator, as the eager call would.
 Tensor rand(const Shape& shape, DType dtype) {
   Tensor t = make("rand", shape, dtype);
-  kernels::dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    auto* p = static_cast<T*>(t.raw_data());
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      T v = static_cast<T>(uniform01());
-      p[i] = v < T(1) ? v : std::nextafter(T(1), T(0));  // rounding to float must not reach 1
-    }
+  kernels::launch("rand", {}, {detail::buffer(t)}, [](const Operands& o) {
+    kernels::dispatch(o.out(0).dtype, [&](auto tag) {
+      using T = decltype(tag);
+      T* p = o.out(0).as<T>();
+      for (int64_t i = 0, n = o.out(0).shape.numel(); i < n; ++i) {
+        T v = static_cast<T>(uniform01());
+        p[i] = v < T(1) ? v : std::nextafter(T(1), T(0));  // rounding to float must not reach 1
+      }
+    });
   });
   return t;
 }
@@ -92,16 +118,18 @@ Tensor rand(const Shape& shape, DType dtype) {
 // Box–Muller: two uniforms give two independent standard normals.
 Tensor randn(const Shape& shape, DType dtype) {
   Tensor t = make("randn", shape, dtype);
-  kernels::dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    auto* p = static_cast<T*>(t.raw_data());
-    const int64_t n = t.numel();
-    for (int64_t i = 0; i < n; i += 2) {
-      const double u1 = 1.0 - uniform01(), u2 = uniform01();
-      const double r = std::sqrt(-2.0 * std::log(u1)), a = 2.0 * M_PI * u2;
-      p[i] = static_cast<T>(r * std::cos(a));
-      if (i + 1 < n) p[i + 1] = static_cast<T>(r * std::sin(a));
-    }
+  kernels::launch("randn", {}, {detail::buffer(t)}, [](const Operands& o) {
+    kernels::dispatch(o.out(0).dtype, [&](auto tag) {
+      using T = decltype(tag);
+      T* p = o.out(0).as<T>();
+      const int64_t n = o.out(0).shape.numel();
+      for (int64_t i = 0; i < n; i += 2) {
+        const double u1 = 1.0 - uniform01(), u2 = uniform01();
+        const double r = std::sqrt(-2.0 * std::log(u1)), a = 2.0 * M_PI * u2;
+        p[i] = static_cast<T>(r * std::cos(a));
+        if (i + 1 < n) p[i + 1] = static_cast<T>(r * std::sin(a));
+      }
+    });
   });
   return t;
 }

@@ -8,9 +8,11 @@
 #include <ostream>
 
 #include "autodiff/allocator.hpp"
+#include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/dispatch.hpp"
+#include "autodiff/kernels/launch.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/buffers.hpp"
 #include "autodiff/ops/checks.hpp"
@@ -30,17 +32,27 @@ Ref<Storage> Storage::create(size_t bytes) {
   auto* s = new (block) Storage();
   s->bytes = bytes;
   s->data = static_cast<char*>(block) + 64;
+  if (recording()) [[unlikely]]
+    trace_storage_created(s);
   return Ref<Storage>::adopt(s);
 }
 
 void release_last(Storage* s) {
+  if (recording()) [[unlikely]]
+    trace_storage_released(s);
   size_t bytes = s->bytes;
   s->~Storage();
   deallocate(s, bytes + 64);
 }
 
-TensorImpl::TensorImpl() = default;
-TensorImpl::~TensorImpl() = default;
+TensorImpl::TensorImpl() {
+  if (recording()) [[unlikely]]
+    trace_impl_created(this);
+}
+TensorImpl::~TensorImpl() {
+  if (recording()) [[unlikely]]
+    trace_impl_destroyed(this);
+}
 void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
 void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
 void release_last(TensorImpl* t) { delete t; }
@@ -74,15 +86,17 @@ int64_t Tensor::size(int64_t d) const {
 }
 
 double Tensor::item() const {
+  detail::check_host_access(impl(), "item");
   if (numel() != 1)
     throw ShapeError(fmt::format("item: the tensor is {} with {} elements; item() needs exactly one", shape().str(), numel()));
-  return kernels::dispatch(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(raw_data())); });
+  return kernels::dispatch(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(impl()->data())); });
 }
 
 std::vector<double> Tensor::to_vector() const {
+  detail::check_host_access(impl(), "to_vector");
   std::vector<double> v(static_cast<size_t>(numel()));
   kernels::dispatch(dtype(), [&](auto tag) {
-    const auto* p = static_cast<const decltype(tag)*>(raw_data());
+    const auto* p = static_cast<const decltype(tag)*>(impl()->data());
     for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(p[i]);
   });
   return v;
@@ -91,7 +105,8 @@ std::vector<double> Tensor::to_vector() const {
 Tensor Tensor::to(DType target) const {
   if (dtype() == target) return *this;
   Tensor out = empty(shape(), target);
-  kernels::convert(detail::read(*this), detail::write(out));
+  kernels::launch("to", {detail::buffer(*this)}, {detail::buffer(out)},
+                  [](const kernels::Operands& o) { kernels::convert(o.in(0), o.out(0)); });
   if (!detail::should_record({this})) return out;
   const DType source = dtype();
   return record_op("to", "dX = dY converted back to X's dtype", {*this}, out,
@@ -100,7 +115,8 @@ Tensor Tensor::to(DType target) const {
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype());
-  std::memcpy(out.raw_data(), raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+  kernels::launch("clone", {detail::buffer(*this)}, {detail::buffer(out)},
+                  [](const kernels::Operands& o) { kernels::copy(o.in(0), o.out(0)); });
   if (!detail::should_record({this})) return out;
   return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
 }
@@ -111,22 +127,26 @@ Tensor& Tensor::copy_(const Tensor& src) {
     throw DTypeError(fmt::format("copy_: source is {} but the destination is {}", dtype_name(src.dtype()), dtype_name(dtype())));
   detail::check_in_place("copy_", *this);
   if (src.shape() == shape()) {
-    if (src.raw_data() != raw_data())
-      std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+    kernels::launch("copy_", {detail::buffer(src)}, {detail::buffer(*this)},
+                    [](const kernels::Operands& o) { kernels::copy(o.in(0), o.out(0)); });
     return *this;
   }
   detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
-  kernels::broadcast(detail::read(src), detail::write(*this));
+  kernels::launch("copy_", {detail::buffer(src)}, {detail::buffer(*this)},
+                  [](const kernels::Operands& o) { kernels::broadcast(o.in(0), o.out(0)); });
   return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
   detail::check_in_place("fill_", *this);
-  kernels::fill(detail::write(*this), value);
+  kernels::launch("fill_", {}, {detail::buffer(*this)},
+                  [value](const kernels::Operands& o) { kernels::fill(o.out(0), value); });
   return *this;
 }
 
 Tensor Tensor::detach() const {
+  if (detail::recording()) [[unlikely]]
+    detail::trace_aliased(impl());
   auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = dtype();
   impl->shape = shape();
@@ -143,7 +163,11 @@ Tensor& Tensor::requires_grad_(bool enable) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl()->grad ? Tensor(impl()->grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  if (detail::recording()) [[unlikely]]
+    detail::trace_grad_read(impl());
+  return impl()->grad ? Tensor(impl()->grad) : Tensor();
+}
 
 void Tensor::set_grad(const Tensor& g) {
   if (g.defined() && !(g.shape() == shape()))
@@ -152,15 +176,27 @@ void Tensor::set_grad(const Tensor& g) {
     throw DTypeError(fmt::format("set_grad: the gradient is {} but the tensor is {}", dtype_name(g.dtype()),
                                  dtype_name(dtype())));
   impl()->grad = g.defined() ? g.ref() : detail::Ref<detail::TensorImpl>();
+  if (detail::recording()) [[unlikely]]
+    detail::trace_grad_set(impl());
 }
 
-void Tensor::zero_grad() { impl()->grad.reset(); }
+void Tensor::zero_grad() {
+  impl()->grad.reset();
+  if (detail::recording()) [[unlikely]]
+    detail::trace_grad_set(impl());
+}
+
+void* Tensor::raw_data() const {
+  detail::check_host_access(impl(), "raw_data");
+  return impl()->data();
+}
 
 const char* Tensor::op_name() const { return impl()->grad_fn ? impl()->grad_fn->name : "leaf"; }
 
 namespace {
 template <class T>
 void check_data_type(const Tensor& t) {
+  detail::check_host_access(t.impl(), "data");
   constexpr DType want = std::is_same_v<T, float> ? DType::f32 : DType::f64;
   if (t.dtype() != want)
     throw DTypeError(fmt::format("data<{}>: the tensor is {}", dtype_name(want), dtype_name(t.dtype())));
@@ -170,22 +206,22 @@ void check_data_type(const Tensor& t) {
 template <>
 float* Tensor::data<float>() {
   check_data_type<float>(*this);
-  return static_cast<float*>(raw_data());
+  return static_cast<float*>(impl()->data());
 }
 template <>
 double* Tensor::data<double>() {
   check_data_type<double>(*this);
-  return static_cast<double*>(raw_data());
+  return static_cast<double*>(impl()->data());
 }
 template <>
 const float* Tensor::data<float>() const {
   check_data_type<float>(*this);
-  return static_cast<const float*>(raw_data());
+  return static_cast<const float*>(impl()->data());
 }
 template <>
 const double* Tensor::data<double>() const {
   check_data_type<double>(*this);
-  return static_cast<const double*>(raw_data());
+  return static_cast<const double*>(impl()->data());
 }
 
 namespace {
@@ -205,7 +241,7 @@ void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
     }
     if (d + 1 == s.size())
       out += kernels::dispatch(t.dtype(), [&](auto tag) {
-        return fmt::format("{:.6g}", static_cast<const decltype(tag)*>(t.raw_data())[offset + i]);
+        return fmt::format("{:.6g}", static_cast<const decltype(tag)*>(t.impl()->data())[offset + i]);
       });
     else
       print_values(out, t, d + 1, offset + i * stride);
@@ -217,6 +253,7 @@ void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "Tensor(undefined)";
+  detail::check_host_access(t.impl(), "operator<<");
   std::string values;
   if (t.dim() == 0)
     values = fmt::format("{:.6g}", t.item());

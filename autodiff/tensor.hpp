@@ -87,7 +87,8 @@ class Tensor {
   T* data();
   template <class T>
   const T* data() const;
-  void* raw_data() const { return impl()->data(); }
+  /// The elements' memory (like data<T>() but untyped).
+  void* raw_data() const;
 
   detail::TensorImpl* impl() const {
     if (!impl_) throw_undefined();

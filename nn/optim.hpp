@@ -2,6 +2,9 @@
 // parameters in place, without recording (W[l] := W[l] − α·dW[l] and its refinements).
 // Parameters with no gradient yet are skipped. Create an optimizer after Module::to(DType):
 // it holds the parameter handles and one state buffer per parameter and slot.
+//
+// Inside a function compiled by ad::compile, step() is one host call (ad::host_call): each
+// replay runs the whole update again, reading the step count and the learning rate then.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +31,8 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  /// One update of every parameter that has a gradient.
-  virtual void step() = 0;
+  /// One update of every parameter that has a gradient (update(), as one ad::host_call).
+  void step();
   /// "sgd", "rmsprop" or "adam": the prefix of its keys in a saved file.
   virtual std::string name() const = 0;
   /// Clears every parameter's gradient (call before each backward: gradients accumulate).
@@ -46,11 +49,14 @@ class Optimizer {
   const std::vector<StateEntry>& state() const { return state_; }
 
  protected:
+  /// The update itself: what step() runs (and every replay of a compiled step runs again).
+  virtual void update() = 0;
   /// Adds a zero buffer `slot` for every parameter; returns the index of the first one.
   size_t add_slot(const std::string& slot);
   Tensor& buffer(size_t first, size_t param) { return state_[first + param].value; }
 
   std::vector<Tensor> params_;
+  const char* who_;  // "SGD", "Adam", …: errors and the host call's name
   double lr_;
   int64_t t_ = 0;
   std::vector<StateEntry> state_;
@@ -65,8 +71,10 @@ struct SGDOptions {
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, double lr, SGDOptions options = {});
-  void step() override;
   std::string name() const override { return "sgd"; }
+
+ protected:
+  void update() override;
 
  private:
   SGDOptions opt_;
@@ -83,8 +91,10 @@ struct RMSpropOptions {
 class RMSprop : public Optimizer {
  public:
   RMSprop(std::vector<Tensor> params, double lr = 0.01, RMSpropOptions options = {});
-  void step() override;
   std::string name() const override { return "rmsprop"; }
+
+ protected:
+  void update() override;
 
  private:
   RMSpropOptions opt_;
@@ -103,8 +113,10 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, double lr = 1e-3, AdamOptions options = {});
-  void step() override;
   std::string name() const override { return "adam"; }
+
+ protected:
+  void update() override;
 
  private:
   AdamOptions opt_;

@@ -89,6 +89,11 @@ void index_add(In x, int64_t dim, const int64_t* index, Out out) {
   });
 }
 
+void copy(In x, Out out) {
+  const size_t bytes = static_cast<size_t>(x.shape.numel()) * element_size(x.dtype);
+  if (bytes > 0 && x.data != out.data) std::memmove(out.data, x.data, bytes);
+}
+
 void convert(In x, Out out) {
   dispatch(x.dtype, [&](auto from) {
     dispatch(out.dtype, [&](auto to) {

@@ -20,6 +20,8 @@ void slice(In x, int64_t dim, int64_t start, Out out);
 void index_select(In x, int64_t dim, const int64_t* index, Out out);
 /// out = zeros, then entry j of x along dim added into entry index[j] of out (j < x.shape[dim]).
 void index_add(In x, int64_t dim, const int64_t* index, Out out);
+/// out = x, element for element (one shape and dtype; out may be x).
+void copy(In x, Out out);
 /// out = x converted to out's dtype.
 void convert(In x, Out out);
 /// Every element of out = value (converted to out's dtype).

@@ -9,9 +9,9 @@
 
 namespace ad {
 
-using detail::read;
+using detail::launch_map1;
+using detail::launch_map2;
 using detail::should_record;
-using detail::write;
 
 namespace {
 
@@ -20,7 +20,7 @@ template <class F>
 Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
   detail::check_binary(op, a, b);
   Tensor out = empty(a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes(op, a.shape(), b.shape()), a.dtype());
-  kernels::map2(read(a), read(b), write(out), f);
+  launch_map2(op, a, b, out, f);
   return out;
 }
 
@@ -29,7 +29,7 @@ template <class F>
 Tensor unary(const char* op, const Tensor& x, F f) {
   detail::check_defined(op, x);
   Tensor out = empty(x.shape(), x.dtype());
-  kernels::map1(read(x), write(out), f);
+  launch_map1(op, x, out, f);
   return out;
 }
 
@@ -113,7 +113,8 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   const Shape ab = a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes("where", a.shape(), b.shape());
   const Shape shape = mask.shape() == ab ? ab : detail::broadcast_shapes("where", mask.shape(), ab);
   Tensor out = empty(shape, a.dtype());
-  kernels::where(read(mask), read(a), read(b), write(out));
+  kernels::launch("where", {detail::buffer(mask), detail::buffer(a), detail::buffer(b)}, {detail::buffer(out)},
+                  [](const kernels::Operands& o) { kernels::where(o.in(0), o.in(1), o.in(2), o.out(0)); });
   if (!should_record({&a, &b})) return out;
   return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m = mask.detach()](BackwardContext& c) {
     Tensor zero = zeros({}, c.grad().dtype());
@@ -187,51 +188,51 @@ void check_in_place_binary(const char* op, const Tensor& dst, const Tensor& src)
 Tensor& Tensor::add_(const Tensor& src, double alpha) {
   check_in_place_binary("add_", *this, src);
   if (alpha == 1.0)
-    kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x + y; });
+    launch_map2("add_", *this, src, *this, [](auto x, auto y) { return x + y; });
   else
-    kernels::map2(read(*this), read(src), write(*this), [alpha](auto x, auto y) { return x + static_cast<decltype(x)>(alpha) * y; });
+    launch_map2("add_", *this, src, *this, [alpha](auto x, auto y) { return x + static_cast<decltype(x)>(alpha) * y; });
   return *this;
 }
 
 Tensor& Tensor::sub_(const Tensor& src, double alpha) {
   check_in_place_binary("sub_", *this, src);
   if (alpha == 1.0)
-    kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x - y; });
+    launch_map2("sub_", *this, src, *this, [](auto x, auto y) { return x - y; });
   else
-    kernels::map2(read(*this), read(src), write(*this), [alpha](auto x, auto y) { return x - static_cast<decltype(x)>(alpha) * y; });
+    launch_map2("sub_", *this, src, *this, [alpha](auto x, auto y) { return x - static_cast<decltype(x)>(alpha) * y; });
   return *this;
 }
 
 Tensor& Tensor::mul_(const Tensor& src) {
   check_in_place_binary("mul_", *this, src);
-  kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x * y; });
+  launch_map2("mul_", *this, src, *this, [](auto x, auto y) { return x * y; });
   return *this;
 }
 
 Tensor& Tensor::div_(const Tensor& src) {
   check_in_place_binary("div_", *this, src);
-  kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x / y; });
+  launch_map2("div_", *this, src, *this, [](auto x, auto y) { return x / y; });
   return *this;
 }
 
 Tensor& Tensor::add_(double s) {
   detail::check_defined("add_", *this);
   detail::check_in_place("add_", *this);
-  kernels::map1(read(*this), write(*this), [s](auto v) { return v + static_cast<decltype(v)>(s); });
+  launch_map1("add_", *this, *this, [s](auto v) { return v + static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::mul_(double s) {
   detail::check_defined("mul_", *this);
   detail::check_in_place("mul_", *this);
-  kernels::map1(read(*this), write(*this), [s](auto v) { return v * static_cast<decltype(v)>(s); });
+  launch_map1("mul_", *this, *this, [s](auto v) { return v * static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::div_(double s) {
   detail::check_defined("div_", *this);
   detail::check_in_place("div_", *this);
-  kernels::map1(read(*this), write(*this), [s](auto v) { return v / static_cast<decltype(v)>(s); });
+  launch_map1("div_", *this, *this, [s](auto v) { return v / static_cast<decltype(v)>(s); });
   return *this;
 }
 

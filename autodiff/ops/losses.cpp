@@ -5,7 +5,9 @@
 #include <cmath>
 
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/elementwise.hpp"
+#include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/buffers.hpp"
@@ -14,16 +16,38 @@
 namespace ad {
 namespace {
 
+using detail::buffer;
 using detail::check_pair;
-using detail::read;
 using detail::should_record;
-using detail::write;
+using kernels::Operands;
 
 // Σ of f(z, y) over all elements times `scale`, as a 0-d tensor. f is generic: it runs in the
 // tensors' dtype (vectorized for float32) and the sum is accumulated in double.
 template <class F>
-Tensor sum_pairs(const Tensor& z, const Tensor& y, double scale, F f) {
-  return scalar(kernels::sum2(read(z), read(y), f) * scale, z.dtype());
+Tensor sum_pairs(const char* op, const Tensor& z, const Tensor& y, double scale, F f) {
+  Tensor out = empty({}, z.dtype());
+  kernels::launch(op, {buffer(z), buffer(y)}, {buffer(out)}, [scale, f](const Operands& o) {
+    kernels::fill(o.out(0), kernels::sum2(o.in(0), o.in(1), f) * scale);
+  });
+  return out;
+}
+
+// dJ/dA = g·(a − y) / (a(1 − a)) where ε ≤ A ≤ 1 − ε, 0 outside, with g = dJ/dJ / n read from
+// the 0-d gradient inside the kernel (one loop; no host read of a computed value).
+Tensor bce_probability_grad(const Tensor& probs, const Tensor& targets, const Tensor& grad, double eps, double n) {
+  Tensor da = empty(probs.shape(), probs.dtype());
+  kernels::launch("binary_cross_entropy_backward", {buffer(probs), buffer(targets), buffer(grad)}, {buffer(da)},
+                  [eps, n](const Operands& o) {
+                    const double g = kernels::dispatch(o.in(2).dtype, [&](auto tag) {
+                      return static_cast<double>(*o.in(2).as<decltype(tag)>()) / n;
+                    });
+                    kernels::map2(o.in(0), o.in(1), o.out(0), [g, eps](auto a, auto y) {
+                      using T = decltype(a);
+                      const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
+                      return a < lo || a > hi ? T{0} : static_cast<T>(g) * (a - y) / (a * (T{1} - a));
+                    });
+                  });
+  return da;
 }
 
 }  // namespace
@@ -42,7 +66,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_
     NoGradGuard no_grad;
     lsm = log_softmax(logits.detach(), d);
   }
-  Tensor out = sum_pairs(lsm, targets.detach(), -inv_m, [](auto l, auto y) { return y == 0 ? decltype(l){0} : y * l; });
+  Tensor out = sum_pairs("softmax_cross_entropy", lsm, targets.detach(), -inv_m, [](auto l, auto y) { return y == 0 ? decltype(l){0} : y * l; });
   if (!should_record({&logits, &targets})) return out;
   return record_op("softmax_cross_entropy", "dZ = (softmax(Z) − Y) / m, dY = −log_softmax(Z) / m", {logits, targets},
                    out, [logits, targets, d, inv_m](BackwardContext& c) {
@@ -57,7 +81,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets) {
   check_pair("binary_cross_entropy_with_logits", "logits", logits, targets);
   const double inv_n = 1.0 / static_cast<double>(logits.numel());
-  Tensor out = sum_pairs(logits, targets, inv_n, [](auto z, auto y) { return kernels::vm::softplus(z) - z * y; });
+  Tensor out = sum_pairs("binary_cross_entropy_with_logits", logits, targets, inv_n, [](auto z, auto y) { return kernels::vm::softplus(z) - z * y; });
   if (!should_record({&logits, &targets})) return out;
   return record_op("binary_cross_entropy_with_logits", "dZ = (σ(Z) − Y) / n, dY = −Z / n", {logits, targets}, out,
                    [logits, targets, inv_n](BackwardContext& c) {
@@ -76,7 +100,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   check_pair("binary_cross_entropy", "probabilities", probs, targets);
   const double eps = probs.dtype() == DType::f32 ? 1e-7 : 1e-12, n = static_cast<double>(probs.numel());
-  Tensor out = sum_pairs(probs, targets, -1.0 / n, [eps](auto a, auto y) {
+  Tensor out = sum_pairs("binary_cross_entropy", probs, targets, -1.0 / n, [eps](auto a, auto y) {
     using T = decltype(a);
     const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
     const T ac = a < lo ? lo : (a > hi ? hi : a);  // NaN passes through
@@ -91,19 +115,10 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
                        if (c.needs(1)) c.add(1, c.grad() * (log(1.0 - a) - log(a)) / n);
                        return;
                      }
-                     const double g = c.grad().item() / n;
-                     if (c.needs(0)) {
-                       Tensor da = empty(probs.shape(), probs.dtype());
-                       kernels::map2(read(probs), read(targets), write(da), [g, eps](auto a, auto y) {
-                         using T = decltype(a);
-                         const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
-                         return a < lo || a > hi ? T{0} : static_cast<T>(g) * (a - y) / (a * (T{1} - a));
-                       });
-                       c.add(0, da);
-                     }
+                     if (c.needs(0)) c.add(0, bce_probability_grad(probs, targets, c.grad(), eps, n));
                      if (c.needs(1)) {
                        Tensor a = clamp(probs, eps, 1.0 - eps);
-                       c.add(1, (log(1.0 - a) - log(a)) * g);
+                       c.add(1, (log(1.0 - a) - log(a)) * (c.grad() / n));
                      }
                    });
 }

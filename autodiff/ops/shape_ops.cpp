@@ -4,6 +4,7 @@
 
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
+#include "autodiff/kernels/launch.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/buffers.hpp"
 #include "autodiff/ops/checks.hpp"
@@ -11,9 +12,9 @@
 namespace ad {
 namespace {
 
-using detail::read;
+using detail::buffer;
 using detail::should_record;
-using detail::write;
+using kernels::Operands;
 
 // g padded with `before` and `after` zeros along dim d: the gradient of a slice, written with
 // concat so that it is itself differentiable (concat's gradient is a slice again).
@@ -39,7 +40,8 @@ Tensor index_scatter(const Tensor& g, int64_t d, const std::vector<int64_t>& ind
   Shape shape = g.shape();
   shape[static_cast<size_t>(d)] = n;
   Tensor out = empty(shape, g.dtype());
-  kernels::index_add(read(g), d, index.data(), write(out));
+  kernels::launch("index_scatter", {buffer(g)}, {buffer(out)},
+                  [d, index](const Operands& o) { kernels::index_add(o.in(0), d, index.data(), o.out(0)); });
   if (!should_record({&g})) return out;
   return record_op("index_scatter", "dG = index_select(dX, dim, index)", {g}, out,
                    [d, index](BackwardContext& c) { c.add(0, index_select(c.grad(), d, index)); });
@@ -52,7 +54,7 @@ Tensor transpose(const Tensor& x) {
   if (x.dim() != 2) throw ShapeError(fmt::format("transpose: needs a 2-D tensor, got {}", x.shape().str()));
   const int64_t r = x.shape()[0], c = x.shape()[1];
   Tensor out = empty({c, r}, x.dtype());
-  kernels::transpose(read(x), write(out));
+  kernels::launch("transpose", {buffer(x)}, {buffer(out)}, [](const Operands& o) { kernels::transpose(o.in(0), o.out(0)); });
   if (!should_record({&x})) return out;
   return record_op("transpose", "dX = dYᵀ", {x}, out, [](BackwardContext& ctx) { ctx.add(0, transpose(ctx.grad())); });
 }
@@ -91,7 +93,8 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   if (!(detail::broadcast_shapes("broadcast_to", x.shape(), shape) == shape))
     throw ShapeError(fmt::format("broadcast_to: {} cannot be broadcast to {}", x.shape().str(), shape.str()));
   Tensor out = empty(shape, x.dtype());
-  kernels::broadcast(read(x), write(out));
+  kernels::launch("broadcast_to", {buffer(x)}, {buffer(out)},
+                  [](const Operands& o) { kernels::broadcast(o.in(0), o.out(0)); });
   if (!should_record({&x})) return out;
   return record_op("broadcast_to", "dX = sum_to(dY, X's shape)", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, sum_to(c.grad(), xs)); });
@@ -118,7 +121,9 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   Shape shape = first.shape();
   shape[static_cast<size_t>(d)] = offsets.back();
   Tensor out = empty(shape, first.dtype());
-  for (size_t i = 0; i < xs.size(); ++i) kernels::place(read(xs[i]), d, offsets[i], write(out));
+  for (size_t i = 0; i < xs.size(); ++i)
+    kernels::launch("concat", {buffer(xs[i])}, {buffer(out)},
+                    [d, at = offsets[i]](const Operands& o) { kernels::place(o.in(0), d, at, o.out(0)); });
   if (!should_record(xs)) return out;
   return record_op("concat", "dXᵢ = dY[offᵢ : offᵢ₊₁] along dim", xs, out,
                    [d, offsets = std::move(offsets)](BackwardContext& c) {
@@ -138,7 +143,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end) {
   Shape shape = x.shape();
   shape[static_cast<size_t>(d)] = hi - lo;
   Tensor out = empty(shape, x.dtype());
-  kernels::slice(read(x), d, lo, write(out));
+  kernels::launch("slice", {buffer(x)}, {buffer(out)}, [d, lo](const Operands& o) { kernels::slice(o.in(0), d, lo, o.out(0)); });
   if (!should_record({&x})) return out;
   return record_op("slice", "dX = dY in the slice, 0 elsewhere", {x}, out,
                    [d, lo, after = n - hi](BackwardContext& c) { c.add(0, pad_dim(c.grad(), d, lo, after)); });
@@ -158,7 +163,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
   Shape shape = x.shape();
   shape[static_cast<size_t>(d)] = static_cast<int64_t>(idx.size());
   Tensor out = empty(shape, x.dtype());
-  kernels::index_select(read(x), d, idx.data(), write(out));
+  kernels::launch("index_select", {buffer(x)}, {buffer(out)},
+                  [d, idx](const Operands& o) { kernels::index_select(o.in(0), d, idx.data(), o.out(0)); });
   if (!should_record({&x})) return out;
   return record_op("index_select", "dX = dY scattered back to the indexed entries, repeats summed", {x}, out,
                    [d, n, idx = std::move(idx)](BackwardContext& c) { c.add(0, index_scatter(c.grad(), d, idx, n)); });

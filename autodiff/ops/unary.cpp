@@ -13,9 +13,7 @@
 
 namespace ad {
 
-using detail::read;
 using detail::should_record;
-using detail::write;
 
 namespace {
 
@@ -25,7 +23,7 @@ template <class F>
 Tensor map(const char* op, const Tensor& x, F f) {
   detail::check_defined(op, x);
   Tensor out = empty(x.shape(), x.dtype());
-  kernels::map1(read(x), write(out), f);
+  detail::launch_map1(op, x, out, f);
   return out;
 }
 
