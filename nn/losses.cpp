@@ -56,6 +56,9 @@ Tensor mse_loss(const Tensor& A, const Tensor& Y) {
 
 Tensor one_hot(const std::vector<int64_t>& labels, int64_t C, DType dtype) {
   if (C <= 0) throw ValueError(fmt::format("one_hot: C = {}; there must be at least one class", C));
+  if (is_recording())
+    throw UsageError("one_hot: builds targets from host labels, which a replay of ad::compile would not read again; "
+                     "make the one-hot targets outside the compiled function and pass them in as an argument");
   const auto m = static_cast<int64_t>(labels.size());
   Tensor Y = zeros({C, m}, dtype);
   kernels::dispatch(dtype, [&](auto tag) {
