@@ -220,7 +220,7 @@ TEST(Compile, ArenaIsNoLargerThanEagerPeak) {
   EXPECT_EQ(s.persistent_buffers, 1u);  // the cost; the gradients are cleared inside
 }
 
-TEST(Compile, ThreadsEachReplayTheirOwnStep) {
+TEST(CompileThreads, EachThreadReplaysItsOwnStep) {
   auto train = [](uint64_t seed) {
     Data d(32, ad::DType::f32, seed);
     Net net;
