@@ -128,9 +128,9 @@ ThreadCache& cache() {
 // Blocks from 4 MB up are placed on 2 MB boundaries, their length rounded up to a multiple of
 // 2 MB, and offered to Linux's transparent huge pages (which in its default "madvise" mode
 // takes only regions marked so). A product packing a block of a wide layer's weights reads
-// each of its rows from another 4 KB page (W4's W2 has 16 KB rows), every page one TLB entry
-// and one more page walk; on 2 MB pages W4's five products ran 7% faster and SGD's pass over its
-// 84 MB of weights 9%. The cost: up to 1 MB more resident per such block (its last huge page is
+// each of its rows from another 4 KB page, every page one TLB entry and one more page walk; on
+// 2 MB pages the wide network's products and the optimizer's pass over its weights run faster
+// (bench/README.md). The cost: up to 1 MB more resident per such block (its last huge page is
 // whole). TAPEGRAD_HUGE_PAGES=0 in the environment turns it off.
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kHugeFrom = 2 * kHugePage;

@@ -23,13 +23,4 @@ MemoryStats memory_stats();
 /// Returns this thread's cached blocks to the system.
 void empty_cache();
 
-namespace detail {
-/// A block of at least `bytes` bytes, 64-byte aligned; never null (throws std::bad_alloc).
-/// Blocks from 4 MB up start on a 2 MB boundary and are offered to transparent huge pages
-/// (unless TAPEGRAD_HUGE_PAGES=0).
-void* allocate(size_t bytes);
-/// Gives a block from allocate() back; `bytes` is the size it was asked with.
-void deallocate(void* p, size_t bytes);
-}  // namespace detail
-
 }  // namespace ad

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <string>
 
-#include "autodiff/function.hpp"
+#include "autodiff/engine/access.hpp"
+#include "autodiff/engine/anomaly_hooks.hpp"
+#include "autodiff/engine/node.hpp"
 
 namespace ad {
 namespace detail {
@@ -61,8 +63,8 @@ BadValue scan(const T* p, int64_t n) {
 
 BadValue first_nonfinite(const Tensor& t) {
   if (t.numel() == 0) return {};
-  return t.dtype() == DType::f32 ? scan(static_cast<const float*>(t.impl()->data()), t.numel())
-                                 : scan(static_cast<const double*>(t.impl()->data()), t.numel());
+  return t.dtype() == DType::f32 ? scan(static_cast<const float*>(detail::impl_of(t)->data()), t.numel())
+                                 : scan(static_cast<const double*>(detail::impl_of(t)->data()), t.numel());
 }
 
 // "NaN at [1, 2]": the value and its multi-index in `shape`.
@@ -92,7 +94,7 @@ std::string describe_inputs(const Tensor* const* inputs, size_t n, bool& any_bad
       continue;
     }
     out += fmt::format("{} {}, {}", in.shape().str(), dtype_name(in.dtype()),
-                       origin(in.impl()->grad_fn.get(), in.requires_grad()));
+                       origin(detail::impl_of(in)->grad_fn.get(), in.requires_grad()));
     const BadValue b = first_nonfinite(in);
     if (b.index < 0) continue;
     out += fmt::format(" — already holds {}", describe(b, in.shape()));

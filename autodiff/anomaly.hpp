@@ -16,14 +16,9 @@
 // branch on a global counter per recorded op and per gradient.
 #pragma once
 
-#include <atomic>
-#include <cstddef>
-
 #include "autodiff/error.hpp"
 
 namespace ad {
-
-class Tensor;
 
 /// A NaN or infinity appeared while anomaly detection was on.
 class AnomalyError : public Error {
@@ -48,19 +43,5 @@ class DetectAnomalyGuard {
   int prev_;
   bool counted_;
 };
-
-namespace detail {
-class Node;
-
-/// The global switch (1 when on) plus the enabling guards alive on any thread: zero means
-/// no thread checks anything, so the engine's hooks cost a single load and branch.
-extern std::atomic<int> g_anomaly_users;
-inline bool anomaly_maybe_on() { return g_anomaly_users.load(std::memory_order_relaxed) != 0; }
-
-/// Forward hook (engine attach): throws AnomalyError when `node`'s output holds NaN/Inf.
-void anomaly_check_output(const Node& node, const Tensor* const* inputs, size_t n_inputs, const Tensor& output);
-/// Backward hook (BackwardContext::add): throws when `grad`, for input `i` of `node`, does.
-void anomaly_check_grad(const Node& node, size_t i, const Tensor& grad, const Tensor& grad_out);
-}  // namespace detail
 
 }  // namespace ad

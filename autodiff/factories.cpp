@@ -3,13 +3,15 @@
 
 #include <cmath>
 #include <random>
+#include <type_traits>
 
 #include "autodiff/detail/random.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
+#include "autodiff/engine/access.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/parallel.hpp"
-#include "autodiff/ops/buffers.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
 #include "autodiff/tensor.hpp"
 
 namespace ad {
@@ -41,6 +43,15 @@ void check_shape(const char* op, const Shape& shape, DType dtype) {
   }
 }
 
+// int64 values must be whole numbers an int64 holds exactly (|v| < 2⁶³; doubles are exact to 2⁵³).
+void check_whole(const char* op, const std::vector<double>& values) {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!(values[i] == std::floor(values[i]) && std::fabs(values[i]) < 0x1p63))
+      throw ValueError(fmt::format("{}: value {} (position {}) is not a whole number, so it cannot be int64", op,
+                                   values[i], i));
+}
+
+
 // An uninitialized tensor; `op` names the caller in errors.
 Tensor make(const char* op, const Shape& shape, DType dtype) {
   check_shape(op, shape, dtype);
@@ -48,11 +59,33 @@ Tensor make(const char* op, const Shape& shape, DType dtype) {
   impl->dtype = dtype;
   impl->shape = shape;
   impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
-  return Tensor(std::move(impl));
+  return detail::wrap(std::move(impl));
 }
 
 // A uniform double in [0, 1) from the top 53 bits of one draw.
 double uniform01() { return static_cast<double>(generator()() >> 11) * 0x1.0p-53; }
+
+// A new tensor of random draws: fill(p, n) writes its n elements of the floating dtype. The
+// draws happen when the kernel runs, so a replayed trace draws afresh from this thread's
+// generator, as the eager call would.
+template <class Fill>
+Tensor random_tensor(const char* op, const Shape& shape, DType dtype, Fill fill) {
+  if (!is_floating(dtype))
+    throw DTypeError(fmt::format("{}: draws are float32 or float64, not {}", op, dtype_name(dtype)));
+  Tensor t = make(op, shape, dtype);
+  kernels::launch(op, {}, {detail::buffer(t)}, [fill](const Operands& o) {
+    kernels::dispatch(o.out(0).dtype, [&](auto tag) { fill(o.out(0).as<decltype(tag)>(), o.out(0).shape.numel()); });
+  });
+  return t;
+}
+
+// Fills out from doubles converted to its dtype.
+void fill_from(kernels::Out out, const double* values) {
+  kernels::dispatch_all(out.dtype, [&](auto tag) {
+    auto* p = out.as<decltype(tag)>();
+    for (int64_t i = 0, n = out.shape.numel(); i < n; ++i) p[i] = static_cast<decltype(tag)>(values[i]);
+  });
+}
 
 }  // namespace
 
@@ -70,23 +103,12 @@ Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }
 
-namespace {
-
-// Fills out (of `values.size()` elements) from doubles converted to its dtype.
-void fill_from(kernels::Out out, const double* values) {
-  kernels::dispatch(out.dtype, [&](auto tag) {
-    auto* p = out.as<decltype(tag)>();
-    for (int64_t i = 0, n = out.shape.numel(); i < n; ++i) p[i] = static_cast<decltype(tag)>(values[i]);
-  });
-}
-
-}  // namespace
-
 Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype) {
   check_shape("tensor", shape, dtype);
   if (static_cast<int64_t>(values.size()) != shape.numel())
     throw ShapeError(fmt::format("tensor: {} values cannot fill shape {} ({} elements)", values.size(), shape.str(),
                                  shape.numel()));
+  if (dtype == DType::i64) check_whole("tensor", values);
   Tensor t = empty(shape, dtype);
   if (detail::recording())  // a trace keeps its own copy of the values for its replays
     kernels::launch("tensor", {}, {detail::buffer(t)}, [v = values](const Operands& o) { fill_from(o.out(0), v.data()); });
@@ -98,40 +120,27 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype
 void manual_seed(uint64_t seed) { generator().seed(seed); }
 uint64_t random_u64() { return generator()(); }
 
-// The draws happen when the kernel runs, so a replayed trace draws afresh from this thread's
-// generator, as the eager call would.
 Tensor rand(const Shape& shape, DType dtype) {
-  Tensor t = make("rand", shape, dtype);
-  kernels::launch("rand", {}, {detail::buffer(t)}, [](const Operands& o) {
-    kernels::dispatch(o.out(0).dtype, [&](auto tag) {
-      using T = decltype(tag);
-      T* p = o.out(0).as<T>();
-      for (int64_t i = 0, n = o.out(0).shape.numel(); i < n; ++i) {
-        T v = static_cast<T>(uniform01());
-        p[i] = v < T(1) ? v : std::nextafter(T(1), T(0));  // rounding to float must not reach 1
-      }
-    });
+  return random_tensor("rand", shape, dtype, [](auto* p, int64_t n) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    for (int64_t i = 0; i < n; ++i) {
+      T v = static_cast<T>(uniform01());
+      p[i] = v < T(1) ? v : std::nextafter(T(1), T(0));  // rounding to float must not reach 1
+    }
   });
-  return t;
 }
 
 // Box–Muller: two uniforms give two independent standard normals.
 Tensor randn(const Shape& shape, DType dtype) {
-  Tensor t = make("randn", shape, dtype);
-  kernels::launch("randn", {}, {detail::buffer(t)}, [](const Operands& o) {
-    kernels::dispatch(o.out(0).dtype, [&](auto tag) {
-      using T = decltype(tag);
-      T* p = o.out(0).as<T>();
-      const int64_t n = o.out(0).shape.numel();
-      for (int64_t i = 0; i < n; i += 2) {
-        const double u1 = 1.0 - uniform01(), u2 = uniform01();
-        const double r = std::sqrt(-2.0 * std::log(u1)), a = 2.0 * M_PI * u2;
-        p[i] = static_cast<T>(r * std::cos(a));
-        if (i + 1 < n) p[i + 1] = static_cast<T>(r * std::sin(a));
-      }
-    });
+  return random_tensor("randn", shape, dtype, [](auto* p, int64_t n) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    for (int64_t i = 0; i < n; i += 2) {
+      const double u1 = 1.0 - uniform01(), u2 = uniform01();
+      const double r = std::sqrt(-2.0 * std::log(u1)), a = 2.0 * M_PI * u2;
+      p[i] = static_cast<T>(r * std::cos(a));
+      if (i + 1 < n) p[i + 1] = static_cast<T>(r * std::sin(a));
+    }
   });
-  return t;
 }
 
 void set_num_threads(int n) {

@@ -14,11 +14,10 @@
 #include <cstddef>
 #include <initializer_list>
 #include <new>
-#include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "autodiff/detail/small_vec.hpp"
 #include "autodiff/grad_mode.hpp"
 #include "autodiff/tensor.hpp"
 
@@ -27,96 +26,70 @@ namespace ad {
 class BackwardContext;
 
 namespace detail {
-struct Tape;
+class Node;
 
-/// Where one input's gradient goes: the node that produced it, or the leaf itself.
-struct Edge {
-  Ref<Node> node;
-  Ref<TensorImpl> leaf;
-  Shape shape;                // the input's shape, for summing broadcast dims back
-  DType dtype = DType::f32;   // the input's dtype: its gradient must have it too
-  bool wanted() const { return node || leaf; }
+// How the engine moves a backward rule of type R into the record it makes, runs it and destroys
+// it: record_op's type erasure, so the record's layout stays inside the library.
+struct RuleOps {
+  size_t size, align;
+  void (*move_to)(void* from, void* to);
+  void (*run)(void* rule, BackwardContext& ctx);
+  void (*destroy)(void* rule);
 };
+template <class R>
+inline constexpr RuleOps rule_ops{
+    sizeof(R), alignof(R), [](void* from, void* to) { ::new (to) R(std::move(*static_cast<R*>(from))); },
+    [](void* rule, BackwardContext& ctx) { (*static_cast<R*>(rule))(ctx); },
+    [](void* rule) { static_cast<R*>(rule)->~R(); }};
 
-/// One record on the tape: an op's inputs, what its backward rule saved, and the gradient
-/// flowing into its output while backward runs.
-class Node {
- public:
-  Node() = default;
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
-  virtual ~Node() = default;
-  /// Runs the backward rule (the gradient of the output is in ctx.grad()).
-  virtual void apply(BackwardContext& ctx) = 0;
-  /// Drops what the rule saved; a later backward through this node throws.
-  virtual void release_saved() = 0;
+// Puts a record of `output` on this thread's tape, with `rule` moved into it; returns `output`.
+Tensor record(const char* name, const char* math, const Tensor* const* inputs, size_t n_inputs, Tensor output,
+              bool save_output, void* rule, const RuleOps& ops);
 
-  static void* operator new(size_t bytes);
-  static void operator delete(void* p, size_t bytes);
-
-  std::atomic<int32_t> refs_{0};
-  const char* name = "";
-  const char* math = "";
-  Tape* tape = nullptr;
-  size_t slot = 0;
-  uint64_t seq = 0;
-  SmallVec<Edge, 2> inputs;
-  Ref<TensorImpl> pending;  // dJ/d(output), summed over its uses so far in this pass
-  Shape out_shape;
-  DType out_dtype = DType::f32;
-  Ref<Storage> saved_output;  // the output's values, when the rule asked for them
-  bool freed = false;
-  int32_t capture_index = -1;  // set while ad::grad() collects this intermediate's gradient
-  Node* next_dead = nullptr;   // links records waiting to be destroyed (see release_last)
-};
-void release_last(Node* n);
-
-template <class Rule>
-class RuleNode final : public Node {
- public:
-  explicit RuleNode(Rule&& rule) : rule_(std::move(rule)) {}
-  void apply(BackwardContext& ctx) override { (*rule_)(ctx); }
-  void release_saved() override { rule_.reset(); }
-
- private:
-  std::optional<Rule> rule_;
-};
-
-/// One input listed to record_op: a reference, so listing inputs copies no handle (each copy
-/// would be two atomic operations on the hot path).
+// One input listed to record_op: a reference, so listing inputs copies no handle.
 struct InputRef {
   InputRef(const Tensor& tensor) : t(&tensor) {}  // NOLINT: implicit, so `{a, b}` lists inputs
   const Tensor* t;
 };
 
-/// Puts `node` on this thread's tape as the producer of `output`; returns `output`.
-Tensor attach(Node* node, const char* name, const char* math, const Tensor* const* inputs, size_t n_inputs,
-              Tensor output, bool save_output);
+template <class Rule>
+Tensor record_rule(const char* name, const char* math, const Tensor* const* inputs, size_t n, Tensor output,
+                   Rule&& rule, bool save_output) {
+  using R = std::decay_t<Rule>;
+  if constexpr (std::is_lvalue_reference_v<Rule>) {
+    R copy(rule);
+    return record(name, math, inputs, n, std::move(output), save_output, &copy, rule_ops<R>);
+  } else {
+    return record(name, math, inputs, n, std::move(output), save_output, &rule, rule_ops<R>);
+  }
+}
 }  // namespace detail
 
 /// What a backward rule sees: the gradient of its output and a way to pass gradients on.
 class BackwardContext {
  public:
-  BackwardContext(detail::Node* node, Tensor grad) : node_(node), grad_(std::move(grad)) {}
   /// dJ/d(output), shaped like the output.
   const Tensor& grad() const { return grad_; }
   /// Whether input `i` wants a gradient (skip computing it when not).
-  bool needs(size_t i) const { return i < node_->inputs.size() && node_->inputs[i].wanted(); }
+  bool needs(size_t i) const;
   /// The op's output (only when recorded with save_output); differentiable under create_graph.
   Tensor output() const;
   /// Shape of input `i`.
-  const Shape& input_shape(size_t i) const { return node_->inputs[i].shape; }
+  const Shape& input_shape(size_t i) const;
   /// Passes dJ/d(input i) on; a gradient in the broadcast shape is summed back by the engine.
   void add(size_t i, const Tensor& g);
 
  private:
+  friend class detail::Node;
+  BackwardContext(detail::Node* node, Tensor grad) : node_(node), grad_(std::move(grad)) {}
   detail::Node* node_;
   Tensor grad_;
 };
 
 /// Records an op: `output` was computed from `inputs`; `rule(BackwardContext&)` gives the
 /// gradients. `math` states the rule for ad::explain. With `save_output` the rule may call
-/// ctx.output() (saving the output's values without a reference cycle).
+/// ctx.output() (saving the output's values without a reference cycle). Nothing is recorded,
+/// and the rule is dropped, when grad mode is off or no input requires a gradient.
 template <class Rule>
 Tensor record_op(const char* name, const char* math, std::initializer_list<detail::InputRef> inputs, Tensor output,
                  Rule&& rule, bool save_output = false) {
@@ -130,8 +103,7 @@ Tensor record_op(const char* name, const char* math, std::initializer_list<detai
     any = any || (in.t->defined() && in.t->requires_grad());
   }
   if (!any) return output;
-  auto* node = new detail::RuleNode<std::decay_t<Rule>>(std::forward<Rule>(rule));
-  return detail::attach(node, name, math, ptrs, n, std::move(output), save_output);
+  return detail::record_rule(name, math, ptrs, n, std::move(output), std::forward<Rule>(rule), save_output);
 }
 
 /// The same for a run-time list of inputs (concat).
@@ -146,8 +118,8 @@ Tensor record_op(const char* name, const char* math, const std::vector<Tensor>& 
     any = any || (t.defined() && t.requires_grad());
   }
   if (!any) return output;
-  auto* node = new detail::RuleNode<std::decay_t<Rule>>(std::forward<Rule>(rule));
-  return detail::attach(node, name, math, ptrs.data(), ptrs.size(), std::move(output), save_output);
+  return detail::record_rule(name, math, ptrs.data(), ptrs.size(), std::move(output), std::forward<Rule>(rule),
+                             save_output);
 }
 
 /// Gradients of `outputs` with respect to `inputs` (leaves or intermediates), returned rather

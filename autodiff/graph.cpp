@@ -10,7 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "autodiff/function.hpp"
+#include "autodiff/engine/access.hpp"
+#include "autodiff/engine/node.hpp"
 
 namespace ad {
 namespace {
@@ -38,7 +39,7 @@ Collected collect(const Tensor& t, const char* op) {
   Collected c;
   std::unordered_set<const Node*> seen;
   std::vector<const Node*> stack;
-  if (const Node* root = t.impl()->grad_fn.get()) {
+  if (const Node* root = detail::impl_of(t)->grad_fn.get()) {
     stack.push_back(root);
     seen.insert(root);
   }
@@ -61,8 +62,8 @@ Collected collect(const Tensor& t, const char* op) {
     }
   }
   if (c.nodes.empty() && t.requires_grad()) {  // the tensor is itself a leaf
-    c.leaves.push_back(t.impl());
-    c.leaf_number[t.impl()] = 1;
+    c.leaves.push_back(detail::impl_of(t));
+    c.leaf_number[detail::impl_of(t)] = 1;
   }
   return c;
 }

@@ -10,11 +10,15 @@
 
 namespace ad {
 
-enum class DType : uint8_t { f32, f64 };
+/// Element types. Arithmetic and gradients run in the floating types; int64 holds indices and
+/// class labels (argmax's result, index_select's indices), which compare, move and convert.
+enum class DType : uint8_t { f32, f64, i64 };
 
 /// Bytes per element of a dtype.
 constexpr size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 8; }
-/// "float32" or "float64".
+/// Whether arithmetic and gradients run in this dtype (float32, float64).
+constexpr bool is_floating(DType d) { return d != DType::i64; }
+/// "float32", "float64" or "int64".
 const char* dtype_name(DType d);
 
 /// A tensor's dims, stored inline (no heap): at most kMaxRank of them.

@@ -7,15 +7,10 @@
 #include <cstring>
 #include <ostream>
 
-#include "autodiff/allocator.hpp"
+#include "autodiff/detail/allocate.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
-#include "autodiff/function.hpp"
-#include "autodiff/kernels/copy.hpp"
+#include "autodiff/engine/access.hpp"
 #include "autodiff/kernels/dispatch.hpp"
-#include "autodiff/kernels/launch.hpp"
-#include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
 
 namespace ad {
 
@@ -45,21 +40,16 @@ void release_last(Storage* s) {
   deallocate(s, bytes + 64);
 }
 
-TensorImpl::TensorImpl() {
-  if (recording()) [[unlikely]]
-    trace_impl_created(this);
-}
-TensorImpl::~TensorImpl() {
-  if (recording()) [[unlikely]]
-    trace_impl_destroyed(this);
-}
-void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
-void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
-void release_last(TensorImpl* t) { delete t; }
-
 }  // namespace detail
 
-const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
+const char* dtype_name(DType d) {
+  switch (d) {
+    case DType::f32: return "float32";
+    case DType::f64: return "float64";
+    case DType::i64: return "int64";
+  }
+  return "?";
+}
 
 void Shape::push_back(int64_t d) {
   if (rank_ == kMaxRank) throw ShapeError(fmt::format("shape: at most {} dims are supported", kMaxRank));
@@ -89,59 +79,17 @@ double Tensor::item() const {
   detail::check_host_access(impl(), "item");
   if (numel() != 1)
     throw ShapeError(fmt::format("item: the tensor is {} with {} elements; item() needs exactly one", shape().str(), numel()));
-  return kernels::dispatch(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(impl()->data())); });
+  return kernels::dispatch_all(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(impl()->data())); });
 }
 
 std::vector<double> Tensor::to_vector() const {
   detail::check_host_access(impl(), "to_vector");
   std::vector<double> v(static_cast<size_t>(numel()));
-  kernels::dispatch(dtype(), [&](auto tag) {
+  kernels::dispatch_all(dtype(), [&](auto tag) {
     const auto* p = static_cast<const decltype(tag)*>(impl()->data());
     for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(p[i]);
   });
   return v;
-}
-
-Tensor Tensor::to(DType target) const {
-  if (dtype() == target) return *this;
-  Tensor out = empty(shape(), target);
-  kernels::launch("to", {detail::buffer(*this)}, {detail::buffer(out)},
-                  [](const kernels::Operands& o) { kernels::convert(o.in(0), o.out(0)); });
-  if (!detail::should_record({this})) return out;
-  const DType source = dtype();
-  return record_op("to", "dX = dY converted back to X's dtype", {*this}, out,
-                   [source](BackwardContext& c) { c.add(0, c.grad().to(source)); });
-}
-
-Tensor Tensor::clone() const {
-  Tensor out = empty(shape(), dtype());
-  kernels::launch("clone", {detail::buffer(*this)}, {detail::buffer(out)},
-                  [](const kernels::Operands& o) { kernels::copy(o.in(0), o.out(0)); });
-  if (!detail::should_record({this})) return out;
-  return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
-}
-
-Tensor& Tensor::copy_(const Tensor& src) {
-  detail::check_defined("copy_", src);
-  if (dtype() != src.dtype())
-    throw DTypeError(fmt::format("copy_: source is {} but the destination is {}", dtype_name(src.dtype()), dtype_name(dtype())));
-  detail::check_in_place("copy_", *this);
-  if (src.shape() == shape()) {
-    kernels::launch("copy_", {detail::buffer(src)}, {detail::buffer(*this)},
-                    [](const kernels::Operands& o) { kernels::copy(o.in(0), o.out(0)); });
-    return *this;
-  }
-  detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
-  kernels::launch("copy_", {detail::buffer(src)}, {detail::buffer(*this)},
-                  [](const kernels::Operands& o) { kernels::broadcast(o.in(0), o.out(0)); });
-  return *this;
-}
-
-Tensor& Tensor::fill_(double value) {
-  detail::check_in_place("fill_", *this);
-  kernels::launch("fill_", {}, {detail::buffer(*this)},
-                  [value](const kernels::Operands& o) { kernels::fill(o.out(0), value); });
-  return *this;
 }
 
 Tensor Tensor::detach() const {
@@ -154,9 +102,11 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(impl));
 }
 
-Tensor Tensor::T() const { return transpose(*this); }
-
 Tensor& Tensor::requires_grad_(bool enable) {
+  if (enable && !is_floating(dtype()))
+    throw DTypeError(fmt::format("requires_grad_: the tensor {} is {}; only float32 and float64 tensors have "
+                                 "gradients",
+                                 shape().str(), dtype_name(dtype())));
   if (!is_leaf() && !enable)
     throw UsageError(fmt::format("requires_grad_: '{}' output {} is not a leaf; use detach() instead", op_name(), shape().str()));
   impl()->requires_grad = enable;
@@ -175,7 +125,7 @@ void Tensor::set_grad(const Tensor& g) {
   if (g.defined() && g.dtype() != dtype())
     throw DTypeError(fmt::format("set_grad: the gradient is {} but the tensor is {}", dtype_name(g.dtype()),
                                  dtype_name(dtype())));
-  impl()->grad = g.defined() ? g.ref() : detail::Ref<detail::TensorImpl>();
+  impl()->grad = g.impl_;
   if (detail::recording()) [[unlikely]]
     detail::trace_grad_set(impl());
 }
@@ -191,43 +141,47 @@ void* Tensor::raw_data() const {
   return impl()->data();
 }
 
-const char* Tensor::op_name() const { return impl()->grad_fn ? impl()->grad_fn->name : "leaf"; }
-
 namespace {
 template <class T>
 void check_data_type(const Tensor& t) {
-  detail::check_host_access(t.impl(), "data");
-  constexpr DType want = std::is_same_v<T, float> ? DType::f32 : DType::f64;
+  detail::check_host_access(detail::TensorAccess::impl(t), "data");
+  constexpr DType want = std::is_same_v<T, float> ? DType::f32 : std::is_same_v<T, double> ? DType::f64 : DType::i64;
   if (t.dtype() != want)
     throw DTypeError(fmt::format("data<{}>: the tensor is {}", dtype_name(want), dtype_name(t.dtype())));
 }
 }  // namespace
 
-template <>
-float* Tensor::data<float>() {
-  check_data_type<float>(*this);
-  return static_cast<float*>(impl()->data());
+template <class T>
+T* Tensor::data() {
+  check_data_type<T>(*this);
+  return static_cast<T*>(impl()->data());
 }
-template <>
-double* Tensor::data<double>() {
-  check_data_type<double>(*this);
-  return static_cast<double*>(impl()->data());
+template <class T>
+const T* Tensor::data() const {
+  check_data_type<T>(*this);
+  return static_cast<const T*>(impl()->data());
 }
-template <>
-const float* Tensor::data<float>() const {
-  check_data_type<float>(*this);
-  return static_cast<const float*>(impl()->data());
-}
-template <>
-const double* Tensor::data<double>() const {
-  check_data_type<double>(*this);
-  return static_cast<const double*>(impl()->data());
-}
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template int64_t* Tensor::data<int64_t>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+template const int64_t* Tensor::data<int64_t>() const;
 
 namespace {
 // Nested brackets, one level per dim, as NumPy and PyTorch print; a dim longer than 6 shows
 // its first and last 3 entries around "…". Recursion depth is the rank (at most 8).
 constexpr size_t kIndent = 7;  // rows line up under the first one, after "Tensor("
+
+// Element i as printed: 6 significant digits, integers in full.
+std::string format_value(const Tensor& t, int64_t i) {
+  return kernels::dispatch_all(t.dtype(), [&](auto tag) {
+    const auto v = static_cast<const decltype(tag)*>(detail::TensorAccess::impl(t)->data())[i];
+    if constexpr (std::is_integral_v<decltype(tag)>) return fmt::format("{}", v);
+    else return fmt::format("{:.6g}", v);
+  });
+}
+
 void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
   const Shape& s = t.shape();
   const int64_t n = s[d];
@@ -240,9 +194,7 @@ void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
       i = n - 3;
     }
     if (d + 1 == s.size())
-      out += kernels::dispatch(t.dtype(), [&](auto tag) {
-        return fmt::format("{:.6g}", static_cast<const decltype(tag)*>(t.impl()->data())[offset + i]);
-      });
+      out += format_value(t, offset + i);
     else
       print_values(out, t, d + 1, offset + i * stride);
     if (i + 1 < n) out += d + 1 == s.size() ? ", " : ",\n" + std::string(kIndent + d + 1, ' ');
@@ -253,10 +205,10 @@ void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "Tensor(undefined)";
-  detail::check_host_access(t.impl(), "operator<<");
+  detail::check_host_access(detail::TensorAccess::impl(t), "operator<<");
   std::string values;
   if (t.dim() == 0)
-    values = fmt::format("{:.6g}", t.item());
+    values = format_value(t, 0);
   else
     print_values(values, t, 0, 0);
   os << "Tensor(" << values << ", shape=" << t.shape().str() << ", dtype=" << dtype_name(t.dtype());

@@ -18,10 +18,13 @@
 
 namespace ad {
 
+namespace detail {
+struct TensorAccess;
+}
+
 class Tensor {
  public:
   Tensor() = default;
-  explicit Tensor(detail::Ref<detail::TensorImpl> impl) : impl_(std::move(impl)) {}
 
   /// False for a default-constructed handle.
   bool defined() const { return static_cast<bool>(impl_); }
@@ -36,7 +39,8 @@ class Tensor {
   double item() const;
   /// All values in row-major order, as double.
   std::vector<double> to_vector() const;
-  /// A copy converted to `dtype` (the same tensor when it already has it). Differentiable.
+  /// A copy converted to `dtype` (the same tensor when it already has it). Differentiable
+  /// between the floating dtypes; a conversion to or from int64 is not recorded.
   Tensor to(DType dtype) const;
   /// A differentiable copy with its own storage.
   Tensor clone() const;
@@ -65,7 +69,7 @@ class Tensor {
   /// The transpose of a 2-D tensor (see ad::transpose).
   Tensor T() const;
 
-  /// Marks a leaf as needing its gradient (or not); returns *this.
+  /// Marks a leaf as needing its gradient (or not); returns *this. Only floating tensors can.
   Tensor& requires_grad_(bool enable = true);
   bool requires_grad() const { return impl()->requires_grad; }
   /// A leaf is a tensor the user made, not the output of a recorded op.
@@ -82,21 +86,25 @@ class Tensor {
   /// Name of the op that produced this tensor ("leaf" for leaves).
   const char* op_name() const;
 
-  /// Raw typed element access for users' own kernels; throws DTypeError when T is not the dtype.
+  /// Raw typed element access for users' own kernels (T = float, double or int64_t); throws
+  /// DTypeError when T is not the dtype.
   template <class T>
   T* data();
   template <class T>
   const T* data() const;
-  /// The elements' memory (like data<T>() but untyped).
+  /// The elements' memory, untyped (data<T>() with its dtype check).
   void* raw_data() const;
+  /// Whether both handles refer to the same tensor (not merely equal values), as torch's is_same.
+  bool is_same(const Tensor& other) const { return impl_.get() == other.impl_.get(); }
 
+ private:
+  friend struct detail::TensorAccess;
+  friend Tensor reshape(const Tensor& x, const Shape& shape);  // a view sharing the storage
+  explicit Tensor(detail::Ref<detail::TensorImpl> impl) : impl_(std::move(impl)) {}
   detail::TensorImpl* impl() const {
     if (!impl_) throw_undefined();
     return impl_.get();
   }
-  const detail::Ref<detail::TensorImpl>& ref() const { return impl_; }
-
- private:
   [[noreturn]] static void throw_undefined();
   detail::Ref<detail::TensorImpl> impl_;
 };
@@ -129,13 +137,12 @@ uint64_t random_u64();
 void set_num_threads(int n);
 int get_num_threads();
 
-template <>
-float* Tensor::data<float>();
-template <>
-double* Tensor::data<double>();
-template <>
-const float* Tensor::data<float>() const;
-template <>
-const double* Tensor::data<double>() const;
+// data<T>() exists for the three element types (defined in tensor.cpp).
+extern template float* Tensor::data<float>();
+extern template double* Tensor::data<double>();
+extern template int64_t* Tensor::data<int64_t>();
+extern template const float* Tensor::data<float>() const;
+extern template const double* Tensor::data<double>() const;
+extern template const int64_t* Tensor::data<int64_t>() const;
 
 }  // namespace ad

@@ -15,14 +15,14 @@ int64_t elements(const benchmark::State& state) { return state.range(0) * state.
 // sigmoid forward, no recording: W1's hidden layer is 4×400, W3's 256×128.
 void BM_sigmoid_fwd(benchmark::State& state) {
   ad::Tensor x = ad::randn({state.range(0), state.range(1)});
-  for (auto _ : state) benchmark::DoNotOptimize(ad::sigmoid(x).impl());
+  for (auto _ : state) benchmark::DoNotOptimize(ad::sigmoid(x).raw_data());
   state.SetItemsProcessed(state.iterations() * elements(state));
 }
 BENCHMARK(BM_sigmoid_fwd)->Args({4, 400})->Args({256, 128})->Args({1024, 1024});
 
 void BM_log_fwd(benchmark::State& state) {
   ad::Tensor x = ad::rand({state.range(0), state.range(1)}) + 0.1;
-  for (auto _ : state) benchmark::DoNotOptimize(ad::log(x).impl());
+  for (auto _ : state) benchmark::DoNotOptimize(ad::log(x).raw_data());
   state.SetItemsProcessed(state.iterations() * elements(state));
 }
 BENCHMARK(BM_log_fwd)->Args({1, 400})->Args({1024, 1024});
@@ -42,7 +42,7 @@ BENCHMARK(BM_relu_fwd_bwd)->Args({256, 128})->Args({4096, 256});
 // db[l] = Σ_columns dZ[l]: the engine's sum_to for a (n, 1) bias broadcast over m columns.
 void BM_sum_to_bias(benchmark::State& state) {
   ad::Tensor g = ad::randn({state.range(0), state.range(1)});
-  for (auto _ : state) benchmark::DoNotOptimize(ad::sum_to(g, {state.range(0), 1}).impl());
+  for (auto _ : state) benchmark::DoNotOptimize(ad::sum_to(g, {state.range(0), 1}).raw_data());
   state.SetItemsProcessed(state.iterations() * elements(state));
 }
 BENCHMARK(BM_sum_to_bias)->Args({4, 400})->Args({256, 128})->Args({4096, 256});
@@ -67,7 +67,7 @@ void BM_gather_w3(benchmark::State& state) {
   size_t k = 0;
   for (auto _ : state) {
     const auto& idx = batches[k++ % batches.size()];
-    benchmark::DoNotOptimize((samples ? ad::nn::gather_samples(data, idx) : ad::nn::gather_columns(data, idx)).impl());
+    benchmark::DoNotOptimize((samples ? ad::nn::gather_samples(data, idx) : ad::nn::gather_columns(data, idx)).raw_data());
   }
   state.SetItemsProcessed(state.iterations() * 784 * 128);
 }
@@ -161,7 +161,7 @@ void BM_gemm_small(benchmark::State& state) {
   const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
   ad::Tensor a = ta ? ad::randn({k, m}) : ad::randn({m, k});
   ad::Tensor b = tb ? ad::randn({n, k}) : ad::randn({k, n});
-  for (auto _ : state) benchmark::DoNotOptimize(ad::gemm(a, b, ta, tb).impl());
+  for (auto _ : state) benchmark::DoNotOptimize(ad::gemm(a, b, ta, tb).raw_data());
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_gemm_small)
@@ -186,7 +186,7 @@ void BM_gemm_thin(benchmark::State& state) {
   ad::Tensor a = ad::randn({m, k}), b = tb ? ad::randn({n, k}) : ad::randn({k, n}), c = ad::empty({m, n});
   for (auto _ : state) {
     if (ours) {
-      benchmark::DoNotOptimize(ad::gemm(a, b, false, tb).impl());
+      benchmark::DoNotOptimize(ad::gemm(a, b, false, tb).raw_data());
     } else {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
                   static_cast<int>(k), 1.0f, a.data<float>(), static_cast<int>(k), b.data<float>(),
@@ -215,7 +215,7 @@ void BM_gemm_packed(benchmark::State& state) {
   ad::Tensor a = ta ? ad::randn({k, m}) : ad::randn({m, k}), b = ad::randn({k, n}), c = ad::empty({m, n});
   for (auto _ : state) {
     if (ours) {
-      benchmark::DoNotOptimize(ad::gemm(a, b, ta, false).impl());
+      benchmark::DoNotOptimize(ad::gemm(a, b, ta, false).raw_data());
     } else {
       cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
                   static_cast<int>(k), 1.0f, a.data<float>(), static_cast<int>(ta ? m : k), b.data<float>(),

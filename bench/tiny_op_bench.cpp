@@ -17,7 +17,7 @@ void BM_tiny_add_fwd_bwd(benchmark::State& state) {
     ad::Tensor y = x + a;
     y.backward();
     x.zero_grad();
-    benchmark::DoNotOptimize(y.impl());
+    benchmark::DoNotOptimize(y.raw_data());
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -70,7 +70,7 @@ void BM_scalar_expression(benchmark::State& state) {
   ad::Tensor b = ad::scalar(2.0).requires_grad_();
   for (auto _ : state) {
     ad::Tensor g = scalar_expression(a, b);
-    benchmark::DoNotOptimize(a.grad().impl());
+    benchmark::DoNotOptimize(a.grad().raw_data());
   }
   state.SetItemsProcessed(state.iterations() * 26);
   state.counters["per_op"] =
@@ -86,7 +86,7 @@ void BM_scalar_expression_compiled(benchmark::State& state) {
   expr();
   for (auto _ : state) {
     ad::Tensor g = expr();
-    benchmark::DoNotOptimize(a.grad().impl());
+    benchmark::DoNotOptimize(a.grad().raw_data());
   }
   state.SetItemsProcessed(state.iterations() * 26);
   state.counters["per_op"] =

@@ -25,41 +25,29 @@ class ActivationLayer : public Module {
   double slope_;
 };
 
+/// The layer of one fixed activation g; the names below are what a network is built from.
+template <Activation G>
+class Activate : public ActivationLayer {
+ public:
+  Activate() : ActivationLayer(G) {}
+};
+
 /// σ(Z) = 1/(1+e^−Z): binary outputs.
-class Sigmoid : public ActivationLayer {
- public:
-  Sigmoid() : ActivationLayer(Activation::Sigmoid) {}
-};
-
+using Sigmoid = Activate<Activation::Sigmoid>;
 /// max(Z, 0): hidden layers of deep networks.
-class ReLU : public ActivationLayer {
- public:
-  ReLU() : ActivationLayer(Activation::ReLU) {}
-};
-
+using ReLU = Activate<Activation::ReLU>;
 /// tanh Z: zero-centred hidden layers.
-class Tanh : public ActivationLayer {
- public:
-  Tanh() : ActivationLayer(Activation::Tanh) {}
-};
+using Tanh = Activate<Activation::Tanh>;
+/// softmax over the classes (dim 0): every column of A[L] sums to 1.
+using Softmax = Activate<Activation::Softmax>;
+/// A[l] = Z[l]: logits for the fused costs.
+using Identity = Activate<Activation::Identity>;
 
 /// Z for Z > 0, slope·Z otherwise.
 class LeakyReLU : public ActivationLayer {
  public:
   explicit LeakyReLU(double slope = 0.01) : ActivationLayer(Activation::LeakyReLU, slope) {}
   double slope() const { return slope_; }
-};
-
-/// softmax over the classes (dim 0): every column of A[L] sums to 1.
-class Softmax : public ActivationLayer {
- public:
-  Softmax() : ActivationLayer(Activation::Softmax) {}
-};
-
-/// A[l] = Z[l]: logits for the fused costs.
-class Identity : public ActivationLayer {
- public:
-  Identity() : ActivationLayer(Activation::Identity) {}
 };
 
 /// Inverted dropout: in train() keeps each entry with probability keep_prob and divides the

@@ -14,7 +14,7 @@ Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index) {
   if (A.dim() != 2) throw ShapeError(fmt::format("gather_columns: A is {}; it must be 2-D (n, m)", A.shape().str()));
   const int64_t rows = A.size(0), m = A.size(1), k = static_cast<int64_t>(index.size());
   Tensor out = empty({rows, k}, A.dtype());
-  kernels::dispatch(A.dtype(), [&](auto tag) {
+  kernels::dispatch_all(A.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* a = static_cast<T*>(A.raw_data());
     T* o = static_cast<T*>(out.raw_data());
@@ -39,7 +39,7 @@ Tensor gather_samples(const Tensor& samples, const std::vector<int64_t>& index) 
   for (int64_t r : index)
     if (r < 0 || r >= m) throw ValueError(fmt::format("gather_samples: sample {} is outside [0, {})", r, m));
   Tensor out = empty({n, k}, samples.dtype());
-  kernels::dispatch(samples.dtype(), [&](auto tag) {
+  kernels::dispatch_all(samples.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* s = static_cast<T*>(samples.raw_data());
     T* o = static_cast<T*>(out.raw_data());

@@ -2,32 +2,30 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "autodiff/autodiff.hpp"
 #include "autodiff/kernels/dispatch.hpp"
+#include "nn/linear.hpp"
 
 namespace ad::nn {
 
 namespace {
 
-void check_pair(const char* cost, const Tensor& A, const Tensor& Y) {
-  if (!A.defined() || !Y.defined()) throw UsageError(fmt::format("{}: undefined prediction or target", cost));
-  if (!(A.shape() == Y.shape()))
-    throw ShapeError(fmt::format("{}: prediction is {} but target Y is {}; both must be (n[L], m)", cost,
-                                 A.shape().str(), Y.shape().str()));
-  if (A.dtype() != Y.dtype())
-    throw DTypeError(fmt::format("{}: prediction is {} but target Y is {}", cost, dtype_name(A.dtype()),
-                                 dtype_name(Y.dtype())));
-}
-
 void check_classes(const char* cost, const Tensor& A) {
-  if (A.dim() != 2)
-    throw ShapeError(fmt::format("{}: prediction is {}; it must be (C, m), classes along dim 0", cost, A.shape().str()));
+  if (!A.defined() || A.dim() != 2)
+    throw ShapeError(fmt::format("{}: prediction is {}; it must be (C, m), classes along dim 0", cost,
+                                 A.defined() ? A.shape().str() : "undefined"));
 }
 
-double eps_of(DType d) { return d == DType::f32 ? 1e-7 : 1e-12; }
+// Σ ‖W‖²_F of every Linear in the module tree, added onto `total`.
+void add_weight_norms(Module& m, Tensor& total) {
+  if (auto* linear = dynamic_cast<Linear*>(&m)) {
+    Tensor sq = sum(linear->W * linear->W);
+    total = total.defined() ? total + sq : sq;
+  }
+  for (const auto& child : m.children()) add_weight_norms(*child, total);
+}
 
 }  // namespace
 
@@ -36,26 +34,14 @@ Tensor softmax_cross_entropy(const Tensor& Z, const std::vector<int64_t>& labels
   return ad::softmax_cross_entropy(Z, one_hot(labels, Z.size(0), Z.dtype()), 0);
 }
 
-Tensor categorical_cross_entropy(const Tensor& A, const Tensor& Y) {
-  check_pair("categorical_cross_entropy", A, Y);
-  check_classes("categorical_cross_entropy", A);
-  Tensor a = clamp(A, eps_of(A.dtype()), 1.0);
-  return -sum(Y * log(a)) / static_cast<double>(A.size(1));
-}
-
 Tensor categorical_cross_entropy(const Tensor& A, const std::vector<int64_t>& labels) {
   check_classes("categorical_cross_entropy", A);
-  return categorical_cross_entropy(A, one_hot(labels, A.size(0), A.dtype()));
-}
-
-Tensor mse_loss(const Tensor& A, const Tensor& Y) {
-  check_pair("mse_loss", A, Y);
-  Tensor d = A - Y;
-  return mean(d * d);
+  return ad::categorical_cross_entropy(A, one_hot(labels, A.size(0), A.dtype()), 0);
 }
 
 Tensor one_hot(const std::vector<int64_t>& labels, int64_t C, DType dtype) {
   if (C <= 0) throw ValueError(fmt::format("one_hot: C = {}; there must be at least one class", C));
+  if (!is_floating(dtype)) throw DTypeError(fmt::format("one_hot: the result is float32 or float64, not {}", dtype_name(dtype)));
   if (is_recording())
     throw UsageError("one_hot: builds targets from host labels, which a replay of ad::compile would not read again; "
                      "make the one-hot targets outside the compiled function and pass them in as an argument");
@@ -73,9 +59,18 @@ Tensor one_hot(const std::vector<int64_t>& labels, int64_t C, DType dtype) {
   return Y;
 }
 
+Tensor one_hot(const Tensor& labels, int64_t C, DType dtype) { return one_hot(labels_of(labels), C, dtype); }
+
 std::vector<int64_t> labels_of(const Tensor& indices) {
-  if (indices.dim() > 2 || (indices.dim() == 2 && indices.size(0) != 1))
-    throw ShapeError(fmt::format("labels_of: indices are {}; expected (1, m) or (m)", indices.shape().str()));
+  if (!indices.defined() || indices.dim() > 2 || (indices.dim() == 2 && indices.size(0) != 1))
+    throw ShapeError(fmt::format("labels_of: indices are {}; expected (1, m) or (m)",
+                                 indices.defined() ? indices.shape().str() : "undefined"));
+  if (indices.dtype() == DType::i64) {
+    const int64_t* p = indices.data<int64_t>();
+    for (int64_t i = 0; i < indices.numel(); ++i)
+      if (p[i] < 0) throw ValueError(fmt::format("labels_of: {} is not a class index (a whole number ≥ 0)", p[i]));
+    return std::vector<int64_t>(p, p + indices.numel());
+  }
   std::vector<int64_t> out;
   out.reserve(static_cast<size_t>(indices.numel()));
   for (double v : indices.to_vector()) {
@@ -89,12 +84,8 @@ std::vector<int64_t> labels_of(const Tensor& indices) {
 Tensor l2_regularization(Module& model, double lambda, int64_t m) {
   if (m <= 0) throw ValueError(fmt::format("l2_regularization: m = {}; it must be positive", m));
   Tensor total;
-  for (auto& [name, p] : model.named_parameters()) {
-    if (name.empty() || name[0] != 'W') continue;
-    Tensor sq = sum(p * p);
-    total = total.defined() ? total + sq : sq;
-  }
-  if (!total.defined()) throw UsageError("l2_regularization: the model has no weights W[l]");
+  add_weight_norms(model, total);
+  if (!total.defined()) throw UsageError("l2_regularization: the model has no Linear layer, so no weights W[l]");
   return total * (lambda / (2.0 * static_cast<double>(m)));
 }
 

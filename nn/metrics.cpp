@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "autodiff/autodiff.hpp"
+#include "nn/losses.hpp"
 
 namespace ad::nn {
 
@@ -49,6 +50,7 @@ std::vector<int64_t> predict(const Tensor& A, double threshold) {
 }
 
 std::vector<int64_t> target_labels(const Tensor& Y) {
+  if (Y.defined() && Y.dtype() == DType::i64) return labels_of(Y);
   check_2d("target_labels", "Y", Y);
   const auto v = Y.to_vector();
   if (Y.size(0) > 1) return column_argmax(v, Y.size(0), Y.size(1));
@@ -60,6 +62,7 @@ std::vector<int64_t> target_labels(const Tensor& Y) {
 
 double accuracy(const Tensor& A, const Tensor& Y) {
   check_2d("accuracy", "A", A);
+  if (Y.defined() && Y.dtype() == DType::i64) return fraction_equal(predict(A), labels_of(Y));
   check_2d("accuracy", "Y", Y);
   if (A.size(1) != Y.size(1))
     throw ShapeError(fmt::format("accuracy: A is {} but Y is {}; they need the same m", A.shape().str(), Y.shape().str()));

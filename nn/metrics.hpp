@@ -13,11 +13,11 @@ namespace ad::nn {
 /// The predicted class of every column: [A > 0.5] for one row, argmax over dim 0 otherwise
 /// (the first on ties). For logits of a binary net use threshold 0 — or pass σ(Z).
 std::vector<int64_t> predict(const Tensor& A, double threshold = 0.5);
-/// The true class of every column of Y: Y itself (0/1 or class indices) for one row, the
-/// argmax of a one-hot Y otherwise.
+/// The true class of every column of Y: Y itself (0/1 or class indices) for one row or int64
+/// labels (m) or (1, m), the argmax of a one-hot Y otherwise.
 std::vector<int64_t> target_labels(const Tensor& Y);
 
-/// Fraction of columns whose predicted class matches Y's.
+/// Fraction of columns whose predicted class matches Y's (Y as for target_labels).
 double accuracy(const Tensor& A, const Tensor& Y);
 /// Fraction of columns whose predicted class equals labels[i].
 double accuracy(const Tensor& A, const std::vector<int64_t>& labels);

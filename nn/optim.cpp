@@ -45,11 +45,10 @@ void for_each_with_grad(const std::vector<Tensor>& params, F f) {
 
 // f(k) updates element k of every buffer; no element depends on another. The float32 loop is
 // compiled for AVX-512, AVX2 and the baseline and picked at load time, like autodiff's kernels:
-// Adam's and RMSprop's steps are their per-element sqrt and divide, and 16 lanes do those about
-// four times faster than the baseline's 4 (W3: Adam over 235,146 floats was a quarter of the
-// step in perf before; BM_adam_step_w3 209 µs after). A big parameter is split across threads
-// (kernels::parallel_for): the step is memory-bound, and two cores stream a 4096×4096 weight,
-// its gradient and the result twice as fast as one (BM_sgd_step_w4: 18.1 → 8.9 ms).
+// Adam's and RMSprop's steps are their per-element sqrt and divide, which 16 lanes do about
+// four times faster than the baseline's 4. A big parameter is split across threads
+// (kernels::parallel_for): the step is memory-bound, and two cores stream a wide layer's
+// weight, its gradient and the result about twice as fast as one.
 template <class F>
 AD_VEC_CLONES void update_f32(int64_t begin, int64_t end, F f) {
 AD_SIMD

@@ -42,12 +42,16 @@ std::string read_all(const std::string& path) {
   return bytes;
 }
 
+// The safetensors name of a dtype.
+const char* dtype_tag(DType d) { return d == DType::f32 ? "F32" : d == DType::f64 ? "F64" : "I64"; }
+
 DType parse_dtype(const std::string& path, const std::string& name, const json& d) {
   if (!d.is_string()) fail(path, fmt::format("tensor '{}' has no string \"dtype\"", name));
   const auto s = d.get<std::string>();
   if (s == "F32") return DType::f32;
   if (s == "F64") return DType::f64;
-  fail(path, fmt::format("tensor '{}' has dtype '{}'; only F32 and F64 are supported", name, s));
+  if (s == "I64") return DType::i64;
+  fail(path, fmt::format("tensor '{}' has dtype '{}'; only F32, F64 and I64 are supported", name, s));
 }
 
 uint64_t as_size(const std::string& path, const std::string& name, const char* field, const json& v) {
@@ -83,7 +87,7 @@ Tensor parse_entry(const std::string& path, const std::string& name, const json&
                            begin, end, data_size));
   if (end - begin != bytes)
     fail(path, fmt::format("tensor '{}': data_offsets span {} bytes but {} {} needs {}", name, end - begin,
-                           shape.str(), dtype == DType::f32 ? "F32" : "F64", bytes));
+                           shape.str(), dtype_tag(dtype), bytes));
   Tensor t = empty(shape, dtype);
   if (bytes) std::memcpy(t.raw_data(), data + begin, bytes);
   return t;
@@ -115,7 +119,7 @@ std::string encode(const std::vector<std::pair<std::string, Tensor>>& tensors,
     if (name == "__metadata__" || header.contains(name))
       throw UsageError(fmt::format("write_safetensors: tensor name '{}' is reserved or repeated", name));
     const uint64_t bytes = static_cast<uint64_t>(t.numel()) * dtype_size(t.dtype());
-    header[name] = {{"dtype", t.dtype() == DType::f32 ? "F32" : "F64"},
+    header[name] = {{"dtype", dtype_tag(t.dtype())},
                     {"shape", std::vector<int64_t>(t.shape().begin(), t.shape().end())},
                     {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;

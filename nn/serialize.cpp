@@ -23,7 +23,7 @@ std::vector<std::string> optimizer_param_names(Module& module, const optim::Opti
   std::vector<std::string> out;
   for (size_t i = 0; i < opt.params().size(); ++i) {
     const Tensor& p = opt.params()[i];
-    auto it = std::find_if(named.begin(), named.end(), [&](const auto& n) { return n.second.impl() == p.impl(); });
+    auto it = std::find_if(named.begin(), named.end(), [&](const auto& n) { return n.second.is_same(p); });
     if (it == named.end())
       throw UsageError(fmt::format("{}: {} parameter {} {} is not a parameter of the module (was the optimizer made "
                                    "before Module::to()?)",

@@ -41,10 +41,10 @@ struct SafetensorsFile {
   Tensor find(const std::string& name) const;
 };
 
-/// Writes named F32/F64 tensors and string metadata as a safetensors file (atomically).
+/// Writes named F32/F64/I64 tensors and string metadata as a safetensors file (atomically).
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
-/// Reads and validates a whole safetensors file (dtypes F32 and F64).
+/// Reads and validates a whole safetensors file (dtypes F32, F64 and I64).
 SafetensorsFile read_safetensors(const std::string& path);
 
 }  // namespace ad::nn

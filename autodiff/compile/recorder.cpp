@@ -4,7 +4,8 @@
 
 #include "autodiff/compile.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
-#include "autodiff/function.hpp"
+#include "autodiff/engine/access.hpp"
+#include "autodiff/engine/node.hpp"
 
 namespace ad::detail {
 
@@ -30,7 +31,7 @@ Recorder::Recorder(std::span<const Tensor* const> args, StepChecker* checker) : 
   for (size_t i = 0; i < args.size(); ++i) {
     const Tensor& a = *args[i];
     if (!a.defined()) throw UsageError(fmt::format("compiled function: argument {} is undefined", i));
-    TensorImpl* t = a.impl();
+    TensorImpl* t = impl_of(a);
     if (t->grad_fn)
       throw UsageError(fmt::format(
           "compiled function: argument {} {} is the output of '{}' with a recorded graph; a replay cannot "
@@ -230,7 +231,7 @@ void Recorder::host_call(const char* name, std::span<const Tensor> touches, std:
   step.name = name;
   for (const Tensor& t : touches) {
     if (!t.defined()) continue;
-    TensorImpl* impl = t.impl();
+    TensorImpl* impl = impl_of(t);
     auto it = by_storage_.find(impl->storage.get());
     if (argument_of(impl) != kNone || (it != by_storage_.end() && rec_.buffers[it->second].kind == BufferKind::argument))
       throw UsageError(fmt::format(
@@ -263,7 +264,7 @@ void Recorder::host_call(const char* name, std::span<const Tensor> touches, std:
 // keeps its storage), or the very argument or outside tensor the function returned.
 uint32_t Recorder::output_slot(const Tensor& out, size_t i) {
   if (!out.defined()) throw UsageError(fmt::format("compiled function: output {} is undefined", i));
-  TensorImpl* t = out.impl();
+  TensorImpl* t = impl_of(out);
   if (t->grad_fn && !t->grad_fn->freed)
     throw UsageError(fmt::format(
         "compiled function: output {} {} carries a recorded graph that was not backpropagated ('{}'); a replay "
@@ -309,7 +310,7 @@ Recording Recorder::finish(std::vector<Tensor>& outputs) {
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const SlotRecord& s = rec_.slots[rec_.outputs[i]];
-    if (s.arg == kNone) outputs[i] = Tensor(s.held);
+    if (s.arg == kNone) outputs[i] = wrap(s.held);
   }
   return std::move(rec_);
 }

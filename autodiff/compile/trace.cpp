@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "autodiff/compile/plan.hpp"
+#include "autodiff/engine/access.hpp"
 #include "autodiff/grad_mode.hpp"
 
 namespace ad::detail {
@@ -95,12 +96,12 @@ void Trace::resolve() {
     if (rec_.slots[i].outside) guarded_.push_back(i);
     if (rec_.slots[i].entry != EntryGrad::any) entry_slots_.push_back(i);
   }
-  for (uint32_t s : rec_.outputs) outputs_.push_back(rec_.slots[s].held ? Tensor(rec_.slots[s].held) : Tensor());
+  for (uint32_t s : rec_.outputs) outputs_.push_back(rec_.slots[s].held ? wrap(rec_.slots[s].held) : Tensor());
 }
 
 TensorImpl* Trace::slot(uint32_t s, std::span<const Tensor* const> args) const {
   const SlotRecord& r = rec_.slots[s];
-  return r.arg != kNone ? args[r.arg]->impl() : r.held.get();
+  return r.arg != kNone ? impl_of(*args[r.arg]) : r.held.get();
 }
 
 Trace::Fit Trace::fits(std::span<const Tensor* const> args) const {
@@ -110,10 +111,10 @@ Trace::Fit Trace::fits(std::span<const Tensor* const> args) const {
   for (size_t i = 0; i < args.size(); ++i) {
     const ArgRecord& r = rec_.args[i];
     if (!args[i]->defined()) return Fit::no;
-    const TensorImpl* t = args[i]->impl();
+    const TensorImpl* t = impl_of(*args[i]);
     if (!(t->shape == r.shape) || t->dtype != r.dtype || t->requires_grad != r.requires_grad || t->grad_fn)
       return Fit::no;
-    if (r.same_as != kNone && args[r.same_as]->impl()->storage.get() != t->storage.get()) return Fit::no;
+    if (r.same_as != kNone && impl_of(*args[r.same_as])->storage.get() != t->storage.get()) return Fit::no;
     if (std::find(persistent_.begin(), persistent_.end(), t->storage.get()) != persistent_.end())
       throw UsageError(fmt::format(
           "compiled function: argument {} {} is one of the function's own outputs or gradients, which the replay "
@@ -130,7 +131,7 @@ Trace::Fit Trace::fits(std::span<const Tensor* const> args) const {
 void Trace::patch(std::span<const Tensor* const> args) {
   for (const Patch& p : patches_) {
     const BufferRecord& b = rec_.buffers[p.buffer];
-    const TensorImpl* t = b.kind == BufferKind::argument ? args[b.index]->impl() : slot(b.index, args)->grad.get();
+    const TensorImpl* t = b.kind == BufferKind::argument ? impl_of(*args[b.index]) : slot(b.index, args)->grad.get();
     operands_[p.operand].data = t->data();
   }
 }

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <random>
 
-#include "autodiff/allocator.hpp"
+#include "autodiff/detail/allocate.hpp"
 #include "autodiff/compile/cache.hpp"
 #include "autodiff/compile/recorder.hpp"
 #include "autodiff/detail/random.hpp"

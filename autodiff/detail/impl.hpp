@@ -1,4 +1,5 @@
 // What a Tensor handle points at: storage, shape, dtype and its place in the recorded graph.
+// Not part of the API: installed only because tensor.hpp's inline accessors read this layout.
 #pragma once
 
 #include <atomic>

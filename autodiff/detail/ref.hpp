@@ -1,3 +1,4 @@
+// Not part of the API (installed for tensor.hpp's inline handle).
 // Ref<T>: an intrusive reference-counted pointer. T has an atomic `refs_` and a free function
 // `release_last(T*)` that runs when the count reaches zero.
 #pragma once

@@ -4,8 +4,8 @@
 // the ops write it as a differentiable tensor expression, so gradients of every order follow.
 //
 // Adding one: its enumerator in autodiff/activation.hpp, a struct here (name, value, slope,
-// curvature) and its case in visit_fusable; then the op ad::g (declaration and a one-line
-// definition calling ad::activate) and a test row.
+// curvature) and its case in visit_fusable; then the op ad::g (its declaration, and a one-line
+// definition in ops/fused.cpp) and its row in the op table.
 #pragma once
 
 #include <cstdint>
@@ -22,46 +22,34 @@ struct Curvature {
 };
 
 struct IdentityFn {
-  static constexpr const char* kName = "identity";
-  static constexpr const char* kRule = "dX = dY";
-  template <class T>
-  static T value(T z) { return z; }
-  template <class T>
-  static T slope(T) { return T(1); }
+  static constexpr const char *kName = "identity", *kRule = "dX = dY";
   static constexpr Curvature kCurvature{};
+  template <class T> static T value(T z) { return z; }
+  template <class T> static T slope(T) { return T(1); }
 };
 
 // σ' = σ(1 − σ) = a − a², so d(slope)/da = 1 − 2a.
 struct SigmoidFn {
-  static constexpr const char* kName = "sigmoid";
-  static constexpr const char* kRule = "dX = dY ⊙ σ(x)(1 − σ(x))";
-  template <class T>
-  static T value(T z) { return vm::sigmoid(z); }
-  template <class T>
-  static T slope(T a) { return a * (T(1) - a); }
+  static constexpr const char *kName = "sigmoid", *kRule = "dX = dY ⊙ σ(x)(1 − σ(x))";
   static constexpr Curvature kCurvature{-2.0, 1.0};
+  template <class T> static T value(T z) { return vm::sigmoid(z); }
+  template <class T> static T slope(T a) { return a * (T(1) - a); }
 };
 
 // relu' = [a > 0], piecewise constant: no curvature.
 struct ReLUFn {
-  static constexpr const char* kName = "relu";
-  static constexpr const char* kRule = "dX = dY ⊙ [x > 0]";
-  template <class T>
-  static T value(T z) { return z > T(0) ? z : T(0); }
-  template <class T>
-  static T slope(T a) { return a > T(0) ? T(1) : T(0); }
+  static constexpr const char *kName = "relu", *kRule = "dX = dY ⊙ [x > 0]";
   static constexpr Curvature kCurvature{};
+  template <class T> static T value(T z) { return z > T(0) ? z : T(0); }
+  template <class T> static T slope(T a) { return a > T(0) ? T(1) : T(0); }
 };
 
 // tanh' = 1 − a², so d(slope)/da = −2a.
 struct TanhFn {
-  static constexpr const char* kName = "tanh";
-  static constexpr const char* kRule = "dX = dY ⊙ (1 − tanh²x)";
-  template <class T>
-  static T value(T z) { return vm::tanh(z); }
-  template <class T>
-  static T slope(T a) { return T(1) - a * a; }
+  static constexpr const char *kName = "tanh", *kRule = "dX = dY ⊙ (1 − tanh²x)";
   static constexpr Curvature kCurvature{-2.0, 0.0};
+  template <class T> static T value(T z) { return vm::tanh(z); }
+  template <class T> static T slope(T a) { return T(1) - a * a; }
 };
 
 /// Calls f(Fn{}) with the struct of g and returns true when g is fusable; returns false (f not

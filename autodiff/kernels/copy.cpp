@@ -9,13 +9,22 @@
 namespace ad::kernels {
 namespace {
 
-size_t element_size(DType d) { return dtype_size(d); }
+// `count` blocks of `block` elements, the i-th read at src + i·src_step and written at
+// dst + i·dst_step (all in elements).
+void copy_blocks(const void* src, int64_t src_step, void* dst, int64_t dst_step, int64_t count, int64_t block,
+                 DType dtype) {
+  const size_t elem = dtype_size(dtype);
+  const auto* s = static_cast<const char*>(src);
+  auto* d = static_cast<char*>(dst);
+  for (int64_t i = 0; i < count && block > 0; ++i)
+    std::memcpy(d + i * dst_step * elem, s + i * src_step * elem, static_cast<size_t>(block) * elem);
+}
 
 }  // namespace
 
 void transpose(In x, Out out) {
   const int64_t r = x.shape[0], c = x.shape[1];
-  dispatch(x.dtype, [&](auto tag) {
+  dispatch_all(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* p = x.as<T>();
     T* o = out.as<T>();
@@ -28,7 +37,7 @@ void transpose(In x, Out out) {
 }
 
 void broadcast(In x, Out out) {
-  dispatch(x.dtype, [&](auto tag) {
+  dispatch_all(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* p = x.as<T>();
     T* o = out.as<T>();
@@ -40,31 +49,25 @@ void broadcast(In x, Out out) {
   });
 }
 
-// Each outer index holds one contiguous block of x.shape[dim]·inner elements.
+// Each outer index holds one contiguous block of x.shape[dim]·inner elements in x, and one at
+// offset·inner within its (n·inner) row of out; a slice is the reverse.
 void place(In x, int64_t dim, int64_t offset, Out out) {
   const DimSplit s = split_at(out.shape, dim);
-  const size_t elem = element_size(x.dtype);
   const int64_t block = x.shape[static_cast<size_t>(dim)] * s.inner;
-  const auto* src = static_cast<const char*>(x.data);
-  char* o = static_cast<char*>(out.data);
-  for (int64_t b = 0; b < s.outer && block > 0; ++b)
-    std::memcpy(o + (b * s.n * s.inner + offset * s.inner) * elem, src + b * block * elem,
-                static_cast<size_t>(block) * elem);
+  copy_blocks(x.data, block, out.as<char>() + offset * s.inner * dtype_size(x.dtype), s.n * s.inner, s.outer, block,
+              x.dtype);
 }
 
 void slice(In x, int64_t dim, int64_t start, Out out) {
   const DimSplit s = split_at(x.shape, dim);
-  const size_t elem = element_size(x.dtype);
   const int64_t block = out.shape[static_cast<size_t>(dim)] * s.inner;
-  const auto* src = static_cast<const char*>(x.data);
-  char* o = static_cast<char*>(out.data);
-  for (int64_t b = 0; b < s.outer && block > 0; ++b)
-    std::memcpy(o + b * block * elem, src + (b * s.n + start) * s.inner * elem, static_cast<size_t>(block) * elem);
+  copy_blocks(x.as<char>() + start * s.inner * dtype_size(x.dtype), s.n * s.inner, out.data, block, s.outer, block,
+              x.dtype);
 }
 
 void index_select(In x, int64_t dim, const int64_t* index, Out out) {
   const DimSplit s = split_at(x.shape, dim);
-  const size_t row = static_cast<size_t>(s.inner) * element_size(x.dtype);
+  const size_t row = static_cast<size_t>(s.inner) * dtype_size(x.dtype);
   const int64_t k = out.shape[static_cast<size_t>(dim)];
   const auto* src = static_cast<const char*>(x.data);
   char* o = static_cast<char*>(out.data);
@@ -90,13 +93,25 @@ void index_add(In x, int64_t dim, const int64_t* index, Out out) {
 }
 
 void copy(In x, Out out) {
-  const size_t bytes = static_cast<size_t>(x.shape.numel()) * element_size(x.dtype);
+  const size_t bytes = static_cast<size_t>(x.shape.numel()) * dtype_size(x.dtype);
   if (bytes > 0 && x.data != out.data) std::memmove(out.data, x.data, bytes);
 }
 
+void one_hot(In labels, int64_t dim, Out out) {
+  const DimSplit s = split_at(out.shape, dim);
+  const int64_t* label = labels.as<int64_t>();
+  dispatch(out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.as<T>();
+    std::fill(o, o + out.shape.numel(), T(0));
+    for (int64_t b = 0; b < s.outer; ++b)
+      for (int64_t i = 0; i < s.inner; ++i) o[(b * s.n + label[b * s.inner + i]) * s.inner + i] = T(1);
+  });
+}
+
 void convert(In x, Out out) {
-  dispatch(x.dtype, [&](auto from) {
-    dispatch(out.dtype, [&](auto to) {
+  dispatch_all(x.dtype, [&](auto from) {
+    dispatch_all(out.dtype, [&](auto to) {
       using S = decltype(from);
       using D = decltype(to);
       const S* src = x.as<S>();
@@ -107,7 +122,7 @@ void convert(In x, Out out) {
 }
 
 void fill(Out out, double value) {
-  dispatch(out.dtype, [&](auto tag) {
+  dispatch_all(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = out.as<T>();
     const T v = static_cast<T>(value);

@@ -22,6 +22,9 @@ void index_select(In x, int64_t dim, const int64_t* index, Out out);
 void index_add(In x, int64_t dim, const int64_t* index, Out out);
 /// out = x, element for element (one shape and dtype; out may be x).
 void copy(In x, Out out);
+/// out = one-hot along dim of the int64 labels (out's shape with dim set to 1, or without it):
+/// 1 at each lane's label, 0 elsewhere. Every label is in [0, out.shape[dim]).
+void one_hot(In labels, int64_t dim, Out out);
 /// out = x converted to out's dtype.
 void convert(In x, Out out);
 /// Every element of out = value (converted to out's dtype).

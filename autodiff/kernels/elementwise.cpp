@@ -8,7 +8,7 @@ namespace ad::kernels {
 void where(In mask, In a, In b, Out out) {
   const int64_t n = out.shape.numel();
   if (n == 0) return;
-  dispatch(mask.dtype, [&](auto mtag) {
+  dispatch_all(mask.dtype, [&](auto mtag) {
     dispatch(a.dtype, [&](auto tag) {
       using M = decltype(mtag);
       using T = decltype(tag);

@@ -79,31 +79,41 @@ void map1(In x, Out out, F f) {
   });
 }
 
-/// out = f(a, b) elementwise, a and b broadcast to out's shape (their broadcast). out may be a
-/// or b itself when that one has out's shape (each element is read before it is written), but
-/// must not otherwise overlap them.
-template <class F>
-void map2(In a, In b, Out out, F f) {
+// map2 for one element type: the equal-shape and one-value cases run as one row, the rest row by
+// row through the broadcast walk.
+template <class T, class F>
+void map2_typed(In a, In b, Out out, F f) {
   const int64_t n = out.shape.numel();
   if (n == 0) return;
-  dispatch(a.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const T* x = a.as<T>();
-    const T* y = b.as<T>();
-    T* o = out.as<T>();
-    if (a.shape == b.shape) return loop2<Arg::kRow, Arg::kRow>(x, y, o, n, f);
-    if (b.shape.numel() == 1) return loop2<Arg::kRow, Arg::kOne>(x, y, o, n, f);
-    if (a.shape.numel() == 1) return loop2<Arg::kOne, Arg::kRow>(x, y, o, n, f);
-    const BroadcastRows<2> rows(out.shape, {&a.shape, &b.shape});
-    const int64_t len = rows.row_length();
-    const bool wa = rows.walks(0), wb = rows.walks(1);
-    rows.for_each_row([&](int64_t start, const std::array<int64_t, 2>& at) {
-      if (wa && wb) loop2<Arg::kRow, Arg::kRow>(x + at[0], y + at[1], o + start, len, f);
-      else if (wa) loop2<Arg::kRow, Arg::kOne>(x + at[0], y + at[1], o + start, len, f);
-      else if (wb) loop2<Arg::kOne, Arg::kRow>(x + at[0], y + at[1], o + start, len, f);
-      else loop2<Arg::kOne, Arg::kOne>(x + at[0], y + at[1], o + start, len, f);
-    });
+  const T* x = a.as<T>();
+  const T* y = b.as<T>();
+  T* o = out.as<T>();
+  if (a.shape == b.shape) return loop2<Arg::kRow, Arg::kRow>(x, y, o, n, f);
+  if (b.shape.numel() == 1) return loop2<Arg::kRow, Arg::kOne>(x, y, o, n, f);
+  if (a.shape.numel() == 1) return loop2<Arg::kOne, Arg::kRow>(x, y, o, n, f);
+  const BroadcastRows<2> rows(out.shape, {&a.shape, &b.shape});
+  const int64_t len = rows.row_length();
+  const bool wa = rows.walks(0), wb = rows.walks(1);
+  rows.for_each_row([&](int64_t start, const std::array<int64_t, 2>& at) {
+    if (wa && wb) loop2<Arg::kRow, Arg::kRow>(x + at[0], y + at[1], o + start, len, f);
+    else if (wa) loop2<Arg::kRow, Arg::kOne>(x + at[0], y + at[1], o + start, len, f);
+    else if (wb) loop2<Arg::kOne, Arg::kRow>(x + at[0], y + at[1], o + start, len, f);
+    else loop2<Arg::kOne, Arg::kOne>(x + at[0], y + at[1], o + start, len, f);
   });
+}
+
+/// out = f(a, b) elementwise, a and b (floating, of one dtype) broadcast to out's shape (their
+/// broadcast). out may be a or b itself when that one has out's shape (each element is read
+/// before it is written), but must not otherwise overlap them.
+template <class F>
+void map2(In a, In b, Out out, F f) {
+  dispatch(a.dtype, [&](auto tag) { map2_typed<decltype(tag)>(a, b, out, f); });
+}
+
+/// The same for any dtype, int64 included: for comparisons.
+template <class F>
+void map2_all(In a, In b, Out out, F f) {
+  dispatch_all(a.dtype, [&](auto tag) { map2_typed<decltype(tag)>(a, b, out, f); });
 }
 
 /// Σ f(a[i], b[i]) over the elements of two buffers of one shape, accumulated in double. For

@@ -33,7 +33,7 @@
 #include <cstring>
 #include <utility>
 
-#include "autodiff/allocator.hpp"
+#include "autodiff/detail/allocate.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/kernels/simd_transpose.hpp"
 

@@ -19,8 +19,9 @@ int get_num_threads();
 /// Sets the thread count of the parallel loops and of BLAS; n ≥ 1 (checked by the caller).
 void set_num_threads(int n);
 
-/// The grain of a memory-bound elementwise loop: half a million elements (2 MB of float32,
-/// ~0.15 ms) per thread, so loops under a million elements run on the calling thread.
+/// The grain of a memory-bound elementwise loop: half a million elements (2 MB of float32) per
+/// thread, enough to pay for waking a worker, so loops under a million elements run on the
+/// calling thread.
 inline constexpr int64_t kElementwiseGrain = int64_t{1} << 19;
 
 /// Runs task(context, i) for i = 0 … count − 1 and returns when all have finished: the calling

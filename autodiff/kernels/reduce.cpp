@@ -34,22 +34,22 @@ double sum_row(const T* row, int64_t n) {
 // The maximum over the middle axis of every (outer, inner) lane, and the first index where it
 // sits (a NaN wins, so it propagates like in every other op). Rows of `inner` contiguous
 // elements are the inner loop, so reducing dim 0 of an (n, m) tensor reads memory in order.
-// `best` gets outer·inner values; `where`, when not null, the indices as values of T.
-template <class T>
-void max_lanes(const T* p, DimSplit s, T* best, T* where) {
+// `best` gets outer·inner values; `where`, when not null, the indices.
+template <class T, class I>
+void max_lanes(const T* p, DimSplit s, T* best, I* where) {
   for (int64_t o = 0; o < s.outer; ++o) {
     const T* base = p + o * s.n * s.inner;
     T* b = best + o * s.inner;
-    T* w = where ? where + o * s.inner : nullptr;
+    I* w = where ? where + o * s.inner : nullptr;
     for (int64_t i = 0; i < s.inner; ++i) b[i] = base[i];
     if (w)
-      for (int64_t i = 0; i < s.inner; ++i) w[i] = T(0);
+      for (int64_t i = 0; i < s.inner; ++i) w[i] = I(0);
     for (int64_t k = 1; k < s.n; ++k) {
       const T* row = base + k * s.inner;
       for (int64_t i = 0; i < s.inner; ++i) {
         if (row[i] > b[i] || (std::isnan(row[i]) && !std::isnan(b[i]))) {
           b[i] = row[i];
-          if (w) w[i] = static_cast<T>(k);
+          if (w) w[i] = static_cast<I>(k);
         }
       }
     }
@@ -70,7 +70,7 @@ void softmax_lanes(const T* p, T* out, DimSplit s, bool log_form) {
   for (int64_t o = 0; o < s.outer; ++o) {
     const T* base = p + o * s.n * s.inner;
     T* obase = out + o * s.n * s.inner;
-    max_lanes(base, DimSplit{1, s.n, s.inner}, mx, static_cast<T*>(nullptr));
+    max_lanes(base, DimSplit{1, s.n, s.inner}, mx, static_cast<int64_t*>(nullptr));
     for (int64_t i = 0; i < s.inner; ++i) sum[i] = 0.0;
     for (int64_t k = 0; k < s.n; ++k) {
       const T* row = base + k * s.inner;
@@ -128,16 +128,16 @@ void sum_to(In x, Out out) {
 void max(In x, int64_t dim, Out out) {
   dispatch(x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    max_lanes(x.as<T>(), split_at(x.shape, dim), out.as<T>(), static_cast<T*>(nullptr));
+    max_lanes(x.as<T>(), split_at(x.shape, dim), out.as<T>(), static_cast<int64_t*>(nullptr));
   });
 }
 
 void argmax(In x, int64_t dim, Out out) {
   const DimSplit s = split_at(x.shape, dim);
-  dispatch(x.dtype, [&](auto tag) {
+  dispatch_all(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     std::vector<T> best(static_cast<size_t>(s.outer * s.inner));
-    max_lanes(x.as<T>(), s, best.data(), out.as<T>());
+    max_lanes(x.as<T>(), s, best.data(), out.as<int64_t>());
   });
 }
 
@@ -145,13 +145,14 @@ void argmax_mask(In x, int64_t dim, Out out) {
   const DimSplit s = split_at(x.shape, dim);
   dispatch(x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    std::vector<T> best(static_cast<size_t>(s.outer * s.inner)), where(best.size());
+    std::vector<T> best(static_cast<size_t>(s.outer * s.inner));
+    std::vector<int64_t> where(best.size());
     max_lanes(x.as<T>(), s, best.data(), where.data());
     T* m = out.as<T>();
     for (int64_t o = 0; o < s.outer; ++o)
       for (int64_t k = 0; k < s.n; ++k)
         for (int64_t i = 0; i < s.inner; ++i)
-          m[(o * s.n + k) * s.inner + i] = T(static_cast<int64_t>(where[static_cast<size_t>(o * s.inner + i)]) == k);
+          m[(o * s.n + k) * s.inner + i] = T(where[static_cast<size_t>(o * s.inner + i)] == k);
   });
 }
 

@@ -13,7 +13,8 @@ void sum_to(In x, Out out);
 
 /// out (x's shape with dim set to 1) = the maximum of each lane along dim; a NaN wins.
 void max(In x, int64_t dim, Out out);
-/// out (x's shape with dim set to 1) = where the first maximum of each lane along dim sits.
+/// out (int64, x's shape with dim set to 1) = where the first maximum of each lane along dim
+/// sits; x may be of any dtype.
 void argmax(In x, int64_t dim, Out out);
 /// out (x's shape) = 1 where x holds the first maximum of its lane along dim, 0 elsewhere.
 void argmax_mask(In x, int64_t dim, Out out);

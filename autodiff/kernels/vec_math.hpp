@@ -57,8 +57,8 @@ inline float exp(float x) {
   return x != x ? x : y;
 }
 
-// eˣ for x ≤ 0 (sigmoid and softplus call it with −|x|), with less around the same parts
-// (sigmoid's forward was a third of W1's step): no upper clamp; no NaN check (NaN in gives
+// eˣ for x ≤ 0 (sigmoid and softplus call it with −|x|), with less work around the same parts,
+// since sigmoid is on every sigmoid layer's path: no upper clamp; no NaN check (NaN in gives
 // NaN or garbage, and the callers return their NaN input themselves); n ≥ −150, so 2ⁿ⁺⁶⁴ is a
 // normal float and eʳ·2ⁿ⁺⁶⁴ exact, and the one rounding is the multiply by 2⁻⁶⁴.
 inline float exp_nonpos(float x) {

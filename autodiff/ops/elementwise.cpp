@@ -1,42 +1,27 @@
 #include "autodiff/ops/elementwise.hpp"
 
+#include <cmath>
+#include <cstring>
+
 #include "autodiff/function.hpp"
-#include "autodiff/kernels/elementwise.hpp"
+#include "autodiff/kernels/copy.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
-#include "autodiff/ops/fusion.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
+#include "autodiff/ops/detail/fusion.hpp"
 
 namespace ad {
 
+using detail::buffer;
 using detail::launch_map1;
 using detail::launch_map2;
 using detail::should_record;
+using detail::zip;
+using kernels::Operands;
 
-namespace {
-
-// f(a, b) elementwise into a new tensor of the broadcast shape.
-template <class F>
-Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
-  detail::check_binary(op, a, b);
-  Tensor out = empty(a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes(op, a.shape(), b.shape()), a.dtype());
-  launch_map2(op, a, b, out, f);
-  return out;
-}
-
-// f(x) elementwise into a new tensor.
-template <class F>
-Tensor unary(const char* op, const Tensor& x, F f) {
-  detail::check_defined(op, x);
-  Tensor out = empty(x.shape(), x.dtype());
-  launch_map1(op, x, out, f);
-  return out;
-}
-
-}  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("add", a, b, [](auto x, auto y) { return x + y; });
+  Tensor out = zip("add", a, b, [](auto x, auto y) { return x + y; });
   if (!should_record({&a, &b})) return out;
   return record_op("add", "dA = dZ, dB = dZ", {a, b}, out, [](BackwardContext& c) {
     c.add(0, c.grad());
@@ -45,7 +30,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("sub", a, b, [](auto x, auto y) { return x - y; });
+  Tensor out = zip("sub", a, b, [](auto x, auto y) { return x - y; });
   if (!should_record({&a, &b})) return out;
   return record_op("sub", "dA = dZ, dB = −dZ", {a, b}, out, [](BackwardContext& c) {
     c.add(0, c.grad());
@@ -55,7 +40,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 // Each operand is kept only when the other one needs its gradient.
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("mul", a, b, [](auto x, auto y) { return x * y; });
+  Tensor out = zip("mul", a, b, [](auto x, auto y) { return x * y; });
   if (!should_record({&a, &b})) return out;
   return record_op("mul", "dA = dZ ⊙ B, dB = dZ ⊙ A", {a, b}, out,
                    [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor()](BackwardContext& c) {
@@ -66,7 +51,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 // dB = −dZ ⊙ A / B² = −dZ ⊙ Z / B: the rule keeps B and the output, never A.
 Tensor div(const Tensor& a, const Tensor& b) {
-  Tensor out = binary("div", a, b, [](auto x, auto y) { return x / y; });
+  Tensor out = zip("div", a, b, [](auto x, auto y) { return x / y; });
   if (!should_record({&a, &b})) return out;
   return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [b](BackwardContext& c) {
     if (c.needs(0)) c.add(0, c.grad() / b);
@@ -80,11 +65,11 @@ namespace {
 // subgradient that keeps min(a, a) = a differentiable with gradient 1.
 template <class Pick, class Weight>
 Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, Pick pick, Weight weight) {
-  Tensor out = binary(name, a, b, pick);
+  Tensor out = zip(name, a, b, pick);
   if (!should_record({&a, &b})) return out;
   return record_op(name, "dA = dZ ⊙ [A selected], dB = dZ ⊙ [B selected] (ties: ½ each)", {a, b}, out,
                    [a = a.detach(), b = b.detach(), name, weight](BackwardContext& c) {
-                     Tensor wa = binary(name, a, b, weight);
+                     Tensor wa = zip(name, a, b, weight);
                      if (c.needs(0)) c.add(0, c.grad() * wa);
                      if (c.needs(1)) c.add(1, c.grad() * (1.0 - wa));
                    });
@@ -113,8 +98,8 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   const Shape ab = a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes("where", a.shape(), b.shape());
   const Shape shape = mask.shape() == ab ? ab : detail::broadcast_shapes("where", mask.shape(), ab);
   Tensor out = empty(shape, a.dtype());
-  kernels::launch("where", {detail::buffer(mask), detail::buffer(a), detail::buffer(b)}, {detail::buffer(out)},
-                  [](const kernels::Operands& o) { kernels::where(o.in(0), o.in(1), o.in(2), o.out(0)); });
+  kernels::launch("where", {buffer(mask), buffer(a), buffer(b)}, {buffer(out)},
+                  [](const Operands& o) { kernels::where(o.in(0), o.in(1), o.in(2), o.out(0)); });
   if (!should_record({&a, &b})) return out;
   return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m = mask.detach()](BackwardContext& c) {
     Tensor zero = zeros({}, c.grad().dtype());
@@ -124,7 +109,7 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
 }
 
 Tensor affine(const Tensor& x, double scale, double shift) {
-  Tensor out = unary("affine", x, [scale, shift](auto v) {
+  Tensor out = detail::map("affine", x, [scale, shift](auto v) {
     using T = decltype(v);
     return static_cast<T>(scale) * v + static_cast<T>(shift);
   });
@@ -135,19 +120,32 @@ Tensor affine(const Tensor& x, double scale, double shift) {
 }
 
 Tensor scalar_div(double s, const Tensor& x) {
-  Tensor out = unary("scalar_div", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
+  Tensor out = detail::map("scalar_div", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
   if (!should_record({&x})) return out;
   return record_op("scalar_div", "dX = −s·dY / X²", {x}, out,
                    [x, s](BackwardContext& c) { c.add(0, c.grad() * (-s) / (x * x)); });
 }
 
+namespace {
+
+// a against the scalar s by `cmp` (the tensor form). An int64 tensor meets a fractional or
+// huge s in float64, so the relation is the mathematical one, not one with s truncated.
+template <class Cmp>
+Tensor compare_scalar(const char* op, const Tensor& a, double s, Cmp cmp) {
+  detail::check_defined(op, a);
+  const bool exact = is_floating(a.dtype()) || (s == std::floor(s) && std::fabs(s) < 0x1p63);
+  if (!exact) return cmp(a.to(DType::f64), full({}, s, DType::f64)).to(DType::i64);
+  return cmp(a, full({}, s, a.dtype()));
+}
+
+}  // namespace
+
 #define AD_COMPARISON(name, expr)                                                                        \
   Tensor name(const Tensor& a, const Tensor& b) {                                                        \
-    return binary(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });                        \
+    return zip<true>(#name, a, b, [](auto x, auto y) { return decltype(x)(expr); });                     \
   }                                                                                                      \
   Tensor name(const Tensor& a, double s) {                                                               \
-    detail::check_defined(#name, a);                                                                     \
-    return name(a, full({}, s, a.dtype()));                                                              \
+    return compare_scalar(#name, a, s, [](const Tensor& x, const Tensor& y) { return name(x, y); });     \
   }
 AD_COMPARISON(gt, x > y)
 AD_COMPARISON(lt, x < y)
@@ -216,26 +214,50 @@ Tensor& Tensor::div_(const Tensor& src) {
 }
 
 Tensor& Tensor::add_(double s) {
-  detail::check_defined("add_", *this);
+  detail::check_floating("add_", *this);
   detail::check_in_place("add_", *this);
   launch_map1("add_", *this, *this, [s](auto v) { return v + static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::mul_(double s) {
-  detail::check_defined("mul_", *this);
+  detail::check_floating("mul_", *this);
   detail::check_in_place("mul_", *this);
   launch_map1("mul_", *this, *this, [s](auto v) { return v * static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::div_(double s) {
-  detail::check_defined("div_", *this);
+  detail::check_floating("div_", *this);
   detail::check_in_place("div_", *this);
   launch_map1("div_", *this, *this, [s](auto v) { return v / static_cast<decltype(v)>(s); });
   return *this;
 }
 
-Tensor& Tensor::zero_() { return fill_(0.0); }
+Tensor& Tensor::copy_(const Tensor& src) {
+  detail::check_same_dtype("copy_", *this, src);
+  detail::check_in_place("copy_", *this);
+  if (src.shape() == shape()) {
+    kernels::launch("copy_", {buffer(src)}, {buffer(*this)}, [](const Operands& o) { kernels::copy(o.in(0), o.out(0)); });
+    return *this;
+  }
+  detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
+  kernels::launch("copy_", {buffer(src)}, {buffer(*this)}, [](const Operands& o) { kernels::broadcast(o.in(0), o.out(0)); });
+  return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+  detail::check_defined("fill_", *this);
+  detail::check_in_place("fill_", *this);
+  kernels::launch("fill_", {}, {buffer(*this)}, [value](const Operands& o) { kernels::fill(o.out(0), value); });
+  return *this;
+}
+
+Tensor& Tensor::zero_() {
+  detail::check_defined("zero_", *this);
+  detail::check_in_place("zero_", *this);
+  kernels::launch("zero_", {}, {buffer(*this)}, [](const Operands& o) { kernels::fill(o.out(0), 0.0); });
+  return *this;
+}
 
 }  // namespace ad

@@ -26,26 +26,26 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
 // every element.
 /// a > b.
 Tensor gt(const Tensor& a, const Tensor& b);
-/// a < b.
-Tensor lt(const Tensor& a, const Tensor& b);
-/// a ≥ b.
-Tensor ge(const Tensor& a, const Tensor& b);
-/// a ≤ b.
-Tensor le(const Tensor& a, const Tensor& b);
-/// a = b.
-Tensor eq(const Tensor& a, const Tensor& b);
-/// a ≠ b.
-Tensor ne(const Tensor& a, const Tensor& b);
 /// a > s.
 Tensor gt(const Tensor& a, double s);
+/// a < b.
+Tensor lt(const Tensor& a, const Tensor& b);
 /// a < s.
 Tensor lt(const Tensor& a, double s);
+/// a ≥ b.
+Tensor ge(const Tensor& a, const Tensor& b);
 /// a ≥ s.
 Tensor ge(const Tensor& a, double s);
+/// a ≤ b.
+Tensor le(const Tensor& a, const Tensor& b);
 /// a ≤ s.
 Tensor le(const Tensor& a, double s);
+/// a = b.
+Tensor eq(const Tensor& a, const Tensor& b);
 /// a = s.
 Tensor eq(const Tensor& a, double s);
+/// a ≠ b.
+Tensor ne(const Tensor& a, const Tensor& b);
 /// a ≠ s.
 Tensor ne(const Tensor& a, double s);
 

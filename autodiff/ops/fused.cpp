@@ -5,9 +5,9 @@
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/activation.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
-#include "autodiff/ops/fusion.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
+#include "autodiff/ops/detail/fusion.hpp"
 
 namespace ad {
 
@@ -29,8 +29,9 @@ namespace {
 
 void check_fusable(const char* op, Activation g) {
   if (!is_fusable(g))
-    throw ValueError(fmt::format("{}: {} has no fused form (fusable: identity, sigmoid, relu, tanh)", op,
-                                 activation_name(g)));
+    throw ValueError(fmt::format("{}: {} has no fused form; the fused ops take an elementwise activation whose "
+                                 "derivative follows from its output (ad::is_fusable)",
+                                 op, activation_name(g)));
 }
 
 // The bias must broadcast to Z's shape without growing it: the result is shaped like Z.
@@ -50,7 +51,7 @@ Tensor fusable_activation(const Tensor& z, Activation g) {
   const char* name = activation_name(g);
   const char* rule = "";
   kernels::visit_fusable(g, [&](auto fn) { rule = decltype(fn)::kRule; });
-  detail::check_defined(name, z);
+  detail::check_floating(name, z);
   Tensor a = empty(z.shape(), z.dtype());
   kernels::launch(name, {buffer(z)}, {buffer(a)}, [g](const Operands& o) { kernels::activate(o.in(0), g, o.out(0)); });
   if (!should_record({&z})) return a;
@@ -62,7 +63,7 @@ Tensor fusable_activation(const Tensor& z, Activation g) {
 
 Tensor activate(const Tensor& z, Activation g, double slope) {
   switch (g) {
-    case Activation::Identity: detail::check_defined("identity", z); return z;
+    case Activation::Identity: detail::check_floating("identity", z); return z;
     case Activation::LeakyReLU: return leaky_relu(z, slope);
     case Activation::Softmax: return softmax(z, 0);
     default: return fusable_activation(z, g);

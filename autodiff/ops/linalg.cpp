@@ -7,8 +7,8 @@
 #include "autodiff/kernels/gemm.hpp"
 #include "autodiff/kernels/launch.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 namespace {

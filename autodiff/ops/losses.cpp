@@ -10,8 +10,8 @@
 #include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 namespace {
@@ -32,8 +32,33 @@ Tensor sum_pairs(const char* op, const Tensor& z, const Tensor& y, double scale,
   return out;
 }
 
-// dJ/dA = g·(a − y) / (a(1 − a)) where ε ≤ A ≤ 1 − ε, 0 outside, with g = dJ/dJ / n read from
-// the 0-d gradient inside the kernel (one loop; no host read of a computed value).
+// How far probabilities are kept from 0 and 1 before a log: log ε stays finite, and 1 − ε is
+// still below 1 in the dtype.
+double probability_epsilon(DType d) { return d == DType::f32 ? 1e-7 : 1e-12; }
+
+// The one-hot targets, shaped and typed like the logits, of int64 class labels: one per lane
+// along dim d, shaped like the logits without d (or with d of size 1).
+Tensor one_hot_targets(const char* op, const Tensor& logits, const Tensor& labels, int64_t d) {
+  const Shape kept = detail::keepdim_shape(logits.shape(), d);
+  if (!(labels.shape() == kept) && !(labels.shape() == detail::dropdim_shape(logits.shape(), d)))
+    throw ShapeError(fmt::format("{}: the labels are {} but the logits {} need one per lane along dim {}: {} or {}",
+                                 op, labels.shape().str(), logits.shape().str(), d,
+                                 detail::dropdim_shape(logits.shape(), d).str(), kept.str()));
+  const int64_t classes = logits.size(d);
+  Tensor targets = empty(logits.shape(), logits.dtype());
+  // The labels are checked where they are read, in the kernel: a replayed trace checks them too.
+  kernels::launch(op, {buffer(labels)}, {buffer(targets)}, [op, d, classes](const Operands& o) {
+    const int64_t* p = o.in(0).as<int64_t>();
+    for (int64_t i = 0, n = o.in(0).shape.numel(); i < n; ++i)
+      if (p[i] < 0 || p[i] >= classes)
+        throw ValueError(fmt::format("{}: label {} (position {}) is outside [0, {})", op, p[i], i, classes));
+    kernels::one_hot(o.in(0), d, o.out(0));
+  });
+  return targets;
+}
+
+// dJ/dA = g·(a − y) / (a(1 − a)) where ε ≤ A ≤ 1 − ε, 0 outside, with g the incoming 0-d
+// gradient over n, read inside the kernel (one loop, and no host read of a computed value).
 Tensor bce_probability_grad(const Tensor& probs, const Tensor& targets, const Tensor& grad, double eps, double n) {
   Tensor da = empty(probs.shape(), probs.dtype());
   kernels::launch("binary_cross_entropy_backward", {buffer(probs), buffer(targets), buffer(grad)}, {buffer(da)},
@@ -50,13 +75,21 @@ Tensor bce_probability_grad(const Tensor& probs, const Tensor& targets, const Te
   return da;
 }
 
+// The targets a class-dim loss computes with: int64 labels become their one-hot columns.
+Tensor dense_targets(const char* op, const Tensor& x, const Tensor& targets, int64_t dim) {
+  if (!targets.defined() || targets.dtype() != DType::i64) return targets;
+  detail::check_floating(op, x);
+  return one_hot_targets(op, x, targets, detail::normalize_dim(op, x, dim));
+}
+
 }  // namespace
 
 // J = −(1/m) Σ Y ⊙ log_softmax(Z). Its gradient is (softmax(Z) ⊙ Σ_dim Y − Y)/m, which is the
 // familiar (p − Y)/m whenever each target column sums to 1 (one-hot or smoothed labels); the
 // general form keeps gradcheck honest for any Y. Both are written with differentiable ops, so
 // create_graph works through the loss too.
-Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, int64_t dim) {
+Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels_or_targets, int64_t dim) {
+  const Tensor targets = dense_targets("softmax_cross_entropy", logits, labels_or_targets, dim);
   check_pair("softmax_cross_entropy", "logits", logits, targets);
   const int64_t d = detail::normalize_dim("softmax_cross_entropy", logits, dim);
   const int64_t classes = logits.size(d);
@@ -99,7 +132,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 // so the result can be differentiated again.
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   check_pair("binary_cross_entropy", "probabilities", probs, targets);
-  const double eps = probs.dtype() == DType::f32 ? 1e-7 : 1e-12, n = static_cast<double>(probs.numel());
+  const double eps = probability_epsilon(probs.dtype()), n = static_cast<double>(probs.numel());
   Tensor out = sum_pairs("binary_cross_entropy", probs, targets, -1.0 / n, [eps](auto a, auto y) {
     using T = decltype(a);
     const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
@@ -121,6 +154,22 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
                        c.add(1, (log(1.0 - a) - log(a)) * (c.grad() / n));
                      }
                    });
+}
+
+// Composites of recorded ops (clamp, log, mul, sum): −Σ Y ⊙ log max(A, ε) over the m lanes.
+Tensor categorical_cross_entropy(const Tensor& probs, const Tensor& labels_or_targets, int64_t dim) {
+  const Tensor targets = dense_targets("categorical_cross_entropy", probs, labels_or_targets, dim);
+  check_pair("categorical_cross_entropy", "probabilities", probs, targets);
+  const int64_t d = detail::normalize_dim("categorical_cross_entropy", probs, dim);
+  const double m = static_cast<double>(probs.numel() / probs.size(d));
+  Tensor a = clamp(probs, probability_epsilon(probs.dtype()), 1.0);
+  return -sum(targets * log(a)) / m;
+}
+
+Tensor mse_loss(const Tensor& predictions, const Tensor& targets) {
+  check_pair("mse_loss", "predictions", predictions, targets);
+  Tensor d = predictions - targets;
+  return mean(d * d);
 }
 
 }  // namespace ad

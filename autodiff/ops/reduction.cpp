@@ -6,8 +6,8 @@
 #include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/reduce.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 
@@ -38,15 +38,20 @@ Tensor argmax_mask(const Tensor& x, int64_t d) {
   return mask;
 }
 
-void launch_softmax(const char* name, const Tensor& x, int64_t d, bool log_form, const Tensor& y) {
-  kernels::launch(name, {buffer(x)}, {buffer(y)},
+// softmax (or log softmax) of x along dim, not recorded; the normalized dim goes to `d`.
+Tensor softmax_values(const char* op, const Tensor& x, int64_t dim, bool log_form, int64_t& d) {
+  detail::check_floating(op, x);
+  d = normalize_dim(op, x, dim);
+  Tensor y = empty(x.shape(), x.dtype());
+  kernels::launch(op, {buffer(x)}, {buffer(y)},
                   [d, log_form](const Operands& o) { kernels::softmax(o.in(0), d, log_form, o.out(0)); });
+  return y;
 }
 
 }  // namespace
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
-  detail::check_defined("sum_to", x);
+  detail::check_floating("sum_to", x);
   if (x.shape() == shape) return x;
   // shape must broadcast to x's shape: right-aligned, each dim equal or 1
   if (!(detail::broadcast_shapes("sum_to", shape, x.shape()) == x.shape()))
@@ -58,7 +63,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 }
 
 Tensor sum(const Tensor& x) {
-  detail::check_defined("sum", x);
+  detail::check_floating("sum", x);
   Tensor out = sum_down("sum", x, Shape{});
   if (!should_record({&x})) return out;
   return record_op("sum", "dX = dY broadcast to X's shape", {x}, out,
@@ -66,7 +71,7 @@ Tensor sum(const Tensor& x) {
 }
 
 Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
-  detail::check_defined("sum", x);
+  detail::check_floating("sum", x);
   const int64_t d = normalize_dim("sum", x, dim);
   const Shape kept = detail::keepdim_shape(x.shape(), d);
   Tensor out = drop_dim_unless(keepdim, sum_down("sum", x, kept), x.shape(), d);
@@ -77,7 +82,7 @@ Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
 }
 
 Tensor mean(const Tensor& x) {
-  detail::check_defined("mean", x);
+  detail::check_floating("mean", x);
   if (x.numel() == 0) throw ShapeError(fmt::format("mean: the tensor {} is empty", x.shape().str()));
   const double inv_n = 1.0 / static_cast<double>(x.numel());
   Tensor out = sum_down("mean", x, Shape{});
@@ -89,7 +94,7 @@ Tensor mean(const Tensor& x) {
 }
 
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
-  detail::check_defined("mean", x);
+  detail::check_floating("mean", x);
   const int64_t d = normalize_dim("mean", x, dim);
   const int64_t n = x.shape()[static_cast<size_t>(d)];
   if (n == 0) throw ShapeError(fmt::format("mean: dim {} of {} is empty", dim, x.shape().str()));
@@ -106,7 +111,7 @@ Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
 }
 
 Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
-  detail::check_defined("max", x);
+  detail::check_floating("max", x);
   const int64_t d = normalize_dim("max", x, dim);
   detail::check_nonempty_dim("max", x, d);
   const Shape kept = detail::keepdim_shape(x.shape(), d);
@@ -125,17 +130,15 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_defined("argmax", x);
   const int64_t d = normalize_dim("argmax", x, dim);
   detail::check_nonempty_dim("argmax", x, d);
-  Tensor index = empty(detail::keepdim_shape(x.shape(), d), x.dtype());
+  Tensor index = empty(detail::keepdim_shape(x.shape(), d), DType::i64);
   kernels::launch("argmax", {buffer(x)}, {buffer(index)},
                   [d](const Operands& o) { kernels::argmax(o.in(0), d, o.out(0)); });
   return drop_dim_unless(keepdim, index, x.shape(), d);
 }
 
 Tensor softmax(const Tensor& x, int64_t dim) {
-  detail::check_defined("softmax", x);
-  const int64_t d = normalize_dim("softmax", x, dim);
-  Tensor y = empty(x.shape(), x.dtype());
-  launch_softmax("softmax", x, d, false, y);
+  int64_t d = 0;
+  Tensor y = softmax_values("softmax", x, dim, false, d);
   if (!should_record({&x})) return y;
   // The Jacobian diag(y) − y yᵀ applied to dY, lane by lane.
   return record_op("softmax", "dX = Y ⊙ (dY − Σ_dim dY ⊙ Y)", {x}, y, [d](BackwardContext& c) {
@@ -145,10 +148,8 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
-  detail::check_defined("log_softmax", x);
-  const int64_t d = normalize_dim("log_softmax", x, dim);
-  Tensor y = empty(x.shape(), x.dtype());
-  launch_softmax("log_softmax", x, d, true, y);
+  int64_t d = 0;
+  Tensor y = softmax_values("log_softmax", x, dim, true, d);
   if (!should_record({&x})) return y;
   // softmax(X) = e^Y, read from the saved output rather than recomputed from X.
   return record_op("log_softmax", "dX = dY − softmax(X) ⊙ Σ_dim dY", {x}, y, [d](BackwardContext& c) {

@@ -15,7 +15,7 @@ Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
 /// Maximum over `dim`.                the gradient goes to the first maximal entry
 Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
-/// Index of the maximum over `dim` (first on ties), as values of x's dtype; not differentiable.
+/// Index of the maximum over `dim` (first on ties), as an int64 tensor; not differentiable.
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
 /// softmax over `dim`, stable for large inputs.   dX = Y ⊙ (dY − Σ_dim dY ⊙ Y)
 Tensor softmax(const Tensor& x, int64_t dim);

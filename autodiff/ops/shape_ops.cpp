@@ -6,8 +6,8 @@
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/launch.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 namespace {
@@ -81,7 +81,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     throw ShapeError(fmt::format("reshape: {} ({} elements) to {} ({} elements)", x.shape().str(), x.numel(),
                                  shape.str(), target.numel()));
   Tensor out = x.detach();
-  out.impl()->shape = target;
+  out.impl()->shape = target;  // a view: the same storage in another shape
   if (!should_record({&x})) return out;
   return record_op("reshape", "dX = reshape(dY, X's shape)", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, reshape(c.grad(), xs)); });
@@ -168,6 +168,40 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
   if (!should_record({&x})) return out;
   return record_op("index_select", "dX = dY scattered back to the indexed entries, repeats summed", {x}, out,
                    [d, n, idx = std::move(idx)](BackwardContext& c) { c.add(0, index_scatter(c.grad(), d, idx, n)); });
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  detail::check_defined("index_select", index);
+  if (index.dtype() != DType::i64)
+    throw DTypeError(fmt::format("index_select: the index {} is {}; indices are int64 (made with DType::i64, or "
+                                 "argmax's result)",
+                                 index.shape().str(), dtype_name(index.dtype())));
+  if (index.dim() != 1)
+    throw ShapeError(fmt::format("index_select: the index is {}; it must be 1-D", index.shape().str()));
+  const int64_t* p = index.data<int64_t>();
+  return index_select(x, dim, std::vector<int64_t>(p, p + index.numel()));
+}
+
+// ---- the copying members of Tensor -------------------------------------------------------------
+
+Tensor Tensor::T() const { return transpose(*this); }
+
+Tensor Tensor::to(DType target) const {
+  if (dtype() == target) return *this;
+  Tensor out = empty(shape(), target);
+  kernels::launch("to", {buffer(*this)}, {buffer(out)}, [](const Operands& o) { kernels::convert(o.in(0), o.out(0)); });
+  // Only floating tensors carry gradients: a conversion to or from int64 is not recorded.
+  if (!is_floating(target) || !should_record({this})) return out;
+  const DType source = dtype();
+  return record_op("to", "dX = dY converted back to X's dtype", {*this}, out,
+                   [source](BackwardContext& c) { c.add(0, c.grad().to(source)); });
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype());
+  kernels::launch("clone", {buffer(*this)}, {buffer(out)}, [](const Operands& o) { kernels::copy(o.in(0), o.out(0)); });
+  if (!should_record({this})) return out;
+  return record_op("clone", "dX = dY", {*this}, out, [](BackwardContext& c) { c.add(0, c.grad()); });
 }
 
 }  // namespace ad

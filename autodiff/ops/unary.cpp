@@ -5,29 +5,17 @@
 #include <cmath>
 
 #include "autodiff/function.hpp"
-#include "autodiff/kernels/elementwise.hpp"
 #include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/ops/buffers.hpp"
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
 
 using detail::should_record;
 
-namespace {
+using detail::map;
 
-// f(x) elementwise into a new tensor (sigmoid, relu and tanh are in fused.cpp, with the other
-// activations).
-template <class F>
-Tensor map(const char* op, const Tensor& x, F f) {
-  detail::check_defined(op, x);
-  Tensor out = empty(x.shape(), x.dtype());
-  detail::launch_map1(op, x, out, f);
-  return out;
-}
-
-}  // namespace
 
 Tensor exp(const Tensor& x) {
   Tensor y = map("exp", x, [](auto v) { return kernels::vm::exp(v); });
@@ -93,7 +81,7 @@ Tensor softplus(const Tensor& x) {
 }
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
-  detail::check_defined("clamp", x);
+  detail::check_floating("clamp", x);
   if (!(lo <= hi))
     throw ValueError(fmt::format("clamp: the bounds of {} are lo = {} > hi = {}; need lo ≤ hi", x.shape().str(), lo, hi));
   Tensor y = map("clamp", x, [lo, hi](auto v) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <autodiff/autodiff.hpp>
+
+#include "autodiff/detail/allocate.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>

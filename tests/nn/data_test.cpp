@@ -48,6 +48,17 @@ TEST(MiniBatches, CoverEveryColumnOnceKeepingXAndYAligned) {
   EXPECT_EQ(seen, all) << "a permutation";
 }
 
+TEST(MiniBatches, CarryInt64Labels) {
+  Tensor X = tensor({0, 1, 2, 3, 4, 10, 11, 12, 13, 14}, {2, 5});
+  Tensor Y = tensor({0, 1, 2, 3, 4}, {1, 5}, DType::i64);
+  manual_seed(4);
+  for (const nn::Batch& b : nn::MiniBatches(X, Y, 2)) {
+    ASSERT_EQ(b.Y.dtype(), DType::i64);
+    const std::vector<double> x = b.X.to_vector(), y = b.Y.to_vector();
+    for (size_t j = 0; j < y.size(); ++j) EXPECT_EQ(x[j], y[j]) << "column " << j;  // row 0 of X is the label
+  }
+}
+
 TEST(MiniBatches, SeededShuffleRepeatsAndReshuffles) {
   auto [X, Y] = indexed(50);
   manual_seed(5);

@@ -26,7 +26,8 @@ void expect_bitwise(const Tensor& a, const Tensor& b, const std::string& what) {
   for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], y[i]) << what << " at " << i;
 }
 
-// W3-shaped ReLU network and the seed's sigmoid one: same forward bits, same gradient bits.
+// A 784-64-32-10 ReLU network with logits and the 2-4-1 sigmoid one: same forward bits, same
+// gradient bits.
 TEST(FusedLayer, MlpMatchesLayerByLayer) {
   for (auto [dims, hidden, out] :
        {std::tuple{std::vector<int64_t>{784, 64, 32, 10}, nn::Activation::ReLU, nn::Activation::Identity},

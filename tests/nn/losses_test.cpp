@@ -151,4 +151,42 @@ TEST(L2Regularization, LambdaOver2mTimesSumOfSquaredWeights) {
   expect_error<ValueError>([&] { nn::l2_regularization(net, 0.7, 0); }, {"m = 0"});
 }
 
+// Class labels may be an int64 tensor, (m) or (1, m), wherever integer labels are taken.
+TEST(Labels, Int64TensorsStandForTheirOneHotColumns) {
+  Tensor Z = tensor({0.3, -1, 2, 0.5, -0.7, 1.2}, {3, 2}, DType::f64);
+  Tensor labels = tensor({1, 2}, {1, 2}, DType::i64);
+  EXPECT_EQ(nn::softmax_cross_entropy(Z, labels).item(), nn::softmax_cross_entropy(Z, std::vector<int64_t>{1, 2}).item());
+  Tensor A = nn::Softmax().forward(Z);
+  EXPECT_EQ(nn::categorical_cross_entropy(A, labels).item(),
+            nn::categorical_cross_entropy(A, std::vector<int64_t>{1, 2}).item());
+  EXPECT_EQ(nn::labels_of(labels), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(nn::one_hot(labels, 3).to_vector(), nn::one_hot({1, 2}, 3).to_vector());
+  expect_error<ValueError>([] { nn::labels_of(tensor({-1}, {1}, DType::i64)); }, {"-1", "class index"});
+  EXPECT_DOUBLE_EQ(nn::accuracy(Z, labels), 1.0);  // the argmax of each column is its label
+  EXPECT_DOUBLE_EQ(nn::accuracy(Z, tensor({1, 0}, {2}, DType::i64)), 0.5);
+}
+
+// The penalty follows the modules: a Linear's W counts whatever the names, a parameter of the
+// user's own named like a weight does not.
+struct Gain : nn::Module {
+  Tensor Wg = tensor({5}, {1}, DType::f64).requires_grad_();
+  Tensor forward(const Tensor& z) override { return z * Wg; }
+  void visit_parameters(const nn::ParameterVisitor& visit) override { visit("Wg", Wg); }
+};
+
+TEST(L2Regularization, PicksTheWeightsOfLinearLayersByModule) {
+  nn::Sequential inner;
+  inner.add(nn::Linear(2, 1, nn::Init::Zeros, DType::f64));
+  nn::Sequential net;
+  net.add(Gain()).add(std::make_shared<nn::Sequential>(inner));
+  {
+    NoGradGuard no_grad;
+    dynamic_cast<nn::Linear&>(inner[0]).W.copy_(tensor({3, 4}, {1, 2}, DType::f64));
+  }
+  EXPECT_DOUBLE_EQ(nn::l2_regularization(net, 1.0, 1).item(), (9 + 16) / 2.0);
+  nn::Sequential no_linear;
+  no_linear.add(Gain());
+  expect_error<UsageError>([&] { nn::l2_regularization(no_linear, 1.0, 1); }, {"l2_regularization", "Linear"});
+}
+
 }  // namespace

@@ -96,6 +96,26 @@ TEST(Activations, ForwardValues) {
   expect_near_all(s.to_vector(), {1.0 / 3, 0.5, 2.0 / 3, 0.5});
 }
 
+// Every activation layer says what it is; the one vocabulary names it and builds it.
+TEST(Activations, LayersReportTheirActivation) {
+  EXPECT_EQ(nn::Sigmoid().activation(), Activation::Sigmoid);
+  EXPECT_EQ(nn::ReLU().activation(), Activation::ReLU);
+  EXPECT_EQ(nn::Tanh().activation(), Activation::Tanh);
+  EXPECT_EQ(nn::LeakyReLU(0.2).activation(), Activation::LeakyReLU);
+  EXPECT_EQ(nn::Softmax().activation(), Activation::Softmax);
+  EXPECT_EQ(nn::Identity().activation(), Activation::Identity);
+  EXPECT_FALSE(nn::Linear(2, 3).activation().has_value());
+  EXPECT_EQ(nn::Tanh().name(), "tanh");
+  EXPECT_EQ(nn::LeakyReLU(0.2).name(), "leaky_relu(0.2)");
+  EXPECT_DOUBLE_EQ(nn::LeakyReLU(0.2).slope(), 0.2);
+  for (Activation g : {Activation::Sigmoid, Activation::ReLU, Activation::Tanh, Activation::LeakyReLU,
+                       Activation::Softmax, Activation::Identity}) {
+    auto layer = nn::make_activation(g);
+    EXPECT_EQ(layer->activation(), g);
+    EXPECT_EQ(layer->name().substr(0, std::string(nn::activation_name(g)).size()), nn::activation_name(g));
+  }
+}
+
 TEST(Activations, SigmoidGradientIsSigmaTimesOneMinusSigma) {
   Tensor z = leaf64({-1, 0.5, 2}, {3, 1});
   Tensor a = nn::Sigmoid().forward(z);

@@ -106,6 +106,18 @@ TEST_F(Safetensors, LoadsAFileWrittenByHand) {
   EXPECT_EQ(lin.forward(tensor({2}, {1, 1}, DType::f64)).to_vector(), (std::vector<double>{3.25, 0}));
 }
 
+// int64 tensors (labels, indices) are written as I64 and read back exactly.
+TEST_F(Safetensors, Int64TensorsRoundTripAsI64) {
+  const std::string p = path("labels.safetensors");
+  Tensor labels = tensor({3, 0, -7, 9007199254740992.0}, {2, 2}, DType::i64);
+  nn::write_safetensors(p, {{"labels", labels}});
+  EXPECT_NE(read_bytes(p).find(R"("dtype":"I64")"), std::string::npos);
+  Tensor back = nn::read_safetensors(p).find("labels");
+  EXPECT_EQ(back.dtype(), DType::i64);
+  EXPECT_EQ(back.shape(), Shape({2, 2}));
+  EXPECT_EQ(std::memcmp(back.data<int64_t>(), labels.data<int64_t>(), 4 * sizeof(int64_t)), 0);
+}
+
 TEST_F(Safetensors, EveryBadFileThrowsNamingTheProblem) {
   nn::Linear lin(1, 2, nn::Init::Zeros, DType::f64);
   const std::string w = R"("W1":{"dtype":"F64","shape":[2,1],"data_offsets":[0,16]})";

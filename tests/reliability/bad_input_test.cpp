@@ -1,6 +1,7 @@
-// The bad-input table: one row per misuse of the public API (autodiff and nn). Each row names
-// the exception type it must throw and the words its message must hold, so a user reading the
-// message learns what is wrong. A second table holds the edge cases that are legal (empty
+// The bad-input table: one row per misuse of the public API (autodiff and nn) outside the ops
+// themselves, whose misuses are rows of the op table (tests/autodiff/op_table.hpp). Each row
+// names the exception type it must throw and the words its message must hold, so a user reading
+// the message learns what is wrong. A second table holds the edge cases that are legal (empty
 // tensors, NaN flowing through) and checks their values.
 #include <gtest/gtest.h>
 #include <fmt/format.h>
@@ -113,87 +114,6 @@ Tensor leaf(const ad::Shape& s, DType d = DType::f32) { return ad::ones(s, d).re
 
 std::vector<Row> autodiff_rows() {
   return {
-      // ---- elementwise: shapes that do not broadcast, dtype mixes, in-place misuse
-      {"add (2,3)+(3,2)", Kind::Shape, {"add", "(2, 3)", "(3, 2)", "broadcast"}, [] { (void)(m23() + ad::ones({3, 2})); }},
-      {"sub (2,3)-(4,3)", Kind::Shape, {"sub", "(2, 3)", "(4, 3)"}, [] { (void)(m23() - ad::ones({4, 3})); }},
-      {"mul (2,3)*(2,2)", Kind::Shape, {"mul", "(2, 3)", "(2, 2)"}, [] { (void)(m23() * ad::ones({2, 2})); }},
-      {"div (2,3)/(3)", Kind::Shape, {"div", "(2, 3)", "(2,)"}, [] { (void)(m23() / ad::ones({2})); }},
-      {"minimum shapes", Kind::Shape, {"minimum", "(2, 3)", "(5,)"}, [] { (void)ad::minimum(m23(), ad::ones({5})); }},
-      {"maximum shapes", Kind::Shape, {"maximum", "(2, 3)", "(3, 3)"}, [] { (void)ad::maximum(m23(), ad::ones({3, 3})); }},
-      {"where mask shape", Kind::Shape, {"where", "(4,)", "(2, 3)"}, [] { (void)ad::where(ad::ones({4}), m23(), m23()); }},
-      {"gt shapes", Kind::Shape, {"gt", "(2, 3)", "(2, 2)"}, [] { (void)ad::gt(m23(), ad::ones({2, 2})); }},
-      {"add f32+f64", Kind::DType, {"add", "float32", "float64", ".to(DType)"},
-       [] { (void)(m23() + ad::ones({2, 3}, DType::f64)); }},
-      {"mul f64*f32 (broadcast)", Kind::DType, {"mul", "float64", "float32"},
-       [] { (void)(ad::ones({2, 3}, DType::f64) * ad::ones({1})); }},
-      {"add_ in place, shapes", Kind::Shape, {"add_", "(3, 3)", "(2, 3)"},
-       [] { Tensor d = m23(); d.add_(ad::ones({3, 3})); }},
-      {"add_ into a leaf that requires grad", Kind::Usage, {"add_", "requires grad", "NoGradGuard"},
-       [] { Tensor d = leaf({2, 3}); d.add_(m23()); }},
-      {"add_ source does not broadcast to dst", Kind::Shape, {"add_", "(2, 3)", "(1, 3)"},
-       [] { Tensor d = ad::ones({1, 3}); d.add_(m23()); }},
-      {"add_ (scaled) into a recorded output", Kind::Usage, {"add_", "recorded graph", "detach()"},
-       [] { Tensor y = leaf({2, 3}) * 2.0; y.add_(m23(), 0.5); }},
-      {"mul_ on a leaf while recording", Kind::Usage, {"mul_", "(2, 3)", "NoGradGuard"},
-       [] { Tensor w = leaf({2, 3}); w.mul_(0.5); }},
-      {"copy_ into a recorded output", Kind::Usage, {"copy_", "recorded graph"},
-       [] { Tensor y = leaf({2, 3}) * 2.0; y.copy_(m23()); }},
-      {"copy_ shapes", Kind::Shape, {"copy_", "(4,)", "(2, 3)"}, [] { Tensor d = m23(); d.copy_(ad::ones({4})); }},
-      {"copy_ dtypes", Kind::DType, {"copy_", "float64", "float32"},
-       [] { Tensor d = m23(); d.copy_(ad::ones({2, 3}, DType::f64)); }},
-      {"undefined input", Kind::Usage, {"undefined"}, [] { (void)(Tensor() + m23()); }},
-      // ---- linear algebra
-      {"matmul inner dims", Kind::Shape, {"matmul", "(2, 3)", "(2, 3)", "inner dimensions 3 and 2"},
-       [] { (void)ad::matmul(m23(), m23()); }},
-      {"matmul 1-D operand", Kind::Shape, {"matmul", "(3,)", "2-D"}, [] { (void)ad::matmul(m23(), ad::ones({3})); }},
-      {"matmul 3-D operand", Kind::Shape, {"matmul", "(2, 3, 1)", "2-D"},
-       [] { (void)ad::matmul(ad::ones({2, 3, 1}), m23()); }},
-      {"gemm with transposes", Kind::Shape, {"gemm", "inner dimensions"},
-       [] { (void)ad::gemm(m23(), m23(), true, true); }},
-      {"matmul f32·f64", Kind::DType, {"matmul", "float32", "float64"},
-       [] { (void)ad::matmul(m23(), ad::ones({3, 2}, DType::f64)); }},
-      // ---- reductions: dims out of range, empty dims without a value
-      {"sum dim 2 of 2-D", Kind::Shape, {"sum", "dim 2", "out of range", "(2, 3)"}, [] { (void)ad::sum(m23(), 2); }},
-      {"mean dim -3 of 2-D", Kind::Shape, {"mean", "dim -3", "(2, 3)"}, [] { (void)ad::mean(m23(), -3); }},
-      {"max dim 5", Kind::Shape, {"max", "dim 5"}, [] { (void)ad::max(m23(), 5); }},
-      {"argmax dim of a 0-d", Kind::Shape, {"argmax", "0-d"}, [] { (void)ad::argmax(ad::scalar(1.0), 0); }},
-      {"softmax dim 2", Kind::Shape, {"softmax", "dim 2"}, [] { (void)ad::softmax(m23(), 2); }},
-      {"log_softmax dim -4", Kind::Shape, {"log_softmax", "dim -4"}, [] { (void)ad::log_softmax(m23(), -4); }},
-      {"max over an empty dim", Kind::Shape, {"max", "empty", "(3, 0)"}, [] { (void)ad::max(ad::ones({3, 0}), 1); }},
-      {"argmax over an empty dim", Kind::Shape, {"argmax", "empty"}, [] { (void)ad::argmax(ad::ones({0, 4}), 0); }},
-      {"mean of an empty tensor", Kind::Shape, {"mean", "(0, 3)", "empty"}, [] { (void)ad::mean(ad::ones({0, 3})); }},
-      {"mean over an empty dim", Kind::Shape, {"mean", "dim 1", "empty"}, [] { (void)ad::mean(ad::ones({2, 0}), 1); }},
-      {"sum_to a shape it cannot reach", Kind::Shape, {"sum_to", "(2, 3)", "(2, 2)"},
-       [] { (void)ad::sum_to(m23(), {2, 2}); }},
-      // ---- shape ops
-      {"reshape to another size", Kind::Shape, {"reshape", "(2, 3)", "(4, 2)", "6 elements"},
-       [] { (void)ad::reshape(m23(), {4, 2}); }},
-      {"reshape with two -1", Kind::Shape, {"reshape", "−1"}, [] { (void)ad::reshape(m23(), {-1, -1}); }},
-      {"broadcast_to incompatible", Kind::Shape, {"broadcast_to", "(2, 3)", "(2, 4)"},
-       [] { (void)ad::broadcast_to(m23(), {2, 4}); }},
-      {"transpose a 3-D tensor", Kind::Shape, {"transpose", "2-D", "(1, 2, 3)"},
-       [] { (void)ad::transpose(ad::ones({1, 2, 3})); }},
-      {"concat of nothing", Kind::Value, {"concat", "empty"}, [] { (void)ad::concat({}, 0); }},
-      {"concat other dims differ", Kind::Shape, {"concat", "(2, 4)", "(2, 3)"},
-       [] { (void)ad::concat({m23(), ad::ones({2, 4})}, 0); }},
-      {"concat dtypes differ", Kind::DType, {"concat", "float64", "float32"},
-       [] { (void)ad::concat({m23(), ad::ones({2, 3}, DType::f64)}, 1); }},
-      {"concat dim out of range", Kind::Shape, {"concat", "dim 2"}, [] { (void)ad::concat({m23(), m23()}, 2); }},
-      {"slice end past the size", Kind::Value, {"slice", "[1, 5)", "size 3"}, [] { (void)ad::slice(m23(), 1, 1, 5); }},
-      {"slice start after end", Kind::Value, {"slice", "[2, 1)"}, [] { (void)ad::slice(m23(), 1, 2, 1); }},
-      {"slice dim out of range", Kind::Shape, {"slice", "dim 3"}, [] { (void)ad::slice(m23(), 3, 0, 1); }},
-      {"index_select index too big", Kind::Value, {"index_select", "index 7", "size 3"},
-       [] { (void)ad::index_select(m23(), 1, {0, 7}); }},
-      {"index_select negative index past the start", Kind::Value, {"index_select", "index -4", "size 2"},
-       [] { (void)ad::index_select(m23(), 0, {-1, -4}); }},
-      // ---- unary ops and losses
-      {"clamp lo > hi", Kind::Value, {"clamp", "lo = 2", "hi = 1"}, [] { (void)ad::clamp(m23(), 2.0, 1.0); }},
-      {"softmax_cross_entropy shapes", Kind::Shape, {"softmax_cross_entropy", "(2, 3)", "(3, 2)"},
-       [] { (void)ad::softmax_cross_entropy(m23(), ad::ones({3, 2})); }},
-      {"bce_with_logits dtypes", Kind::DType, {"binary_cross_entropy_with_logits", "float32", "float64"},
-       [] { (void)ad::binary_cross_entropy_with_logits(m23(), ad::ones({2, 3}, DType::f64)); }},
-      {"softmax_cross_entropy of empty logits", Kind::Shape, {"softmax_cross_entropy", "empty"},
-       [] { (void)ad::softmax_cross_entropy(ad::ones({3, 0}), ad::ones({3, 0})); }},
       // ---- factories and accessors
       {"tensor: values do not fill the shape", Kind::Shape, {"tensor", "5 values", "(2, 3)"},
        [] { (void)ad::tensor({1, 2, 3, 4, 5}, {2, 3}); }},
@@ -356,7 +276,7 @@ std::vector<Row> nn_rows() {
          (void)nn::read_safetensors(f.safetensors(
              "huge_dim.safetensors", R"({"e":{"dtype":"F32","shape":[0,9223372036854775809],"data_offsets":[0,0]}})", ""));
        }},
-      {"load: unsupported dtype", Kind::Value, {"W1", "I32", "F32 and F64"},
+      {"load: unsupported dtype", Kind::Value, {"W1", "I32", "F32, F64 and I64"},
        [&f] {
          auto net = net_2_4_1();
          nn::load(net, f.safetensors("i32.safetensors", R"({"W1":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}})",
@@ -450,7 +370,7 @@ void run_table(const std::vector<Row>& rows, size_t at_least) {
   std::printf("[ table    ] %zu misuse rows\n", rows.size());
 }
 
-TEST(BadInput, AutodiffMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(autodiff_rows(), 60); }
+TEST(BadInput, AutodiffMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(autodiff_rows(), 20); }
 
 TEST(BadInput, NnMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(nn_rows(), 35); }
 

@@ -1,4 +1,4 @@
-#include "autodiff/ops/checks.hpp"
+#include "autodiff/ops/detail/checks.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,15 @@ void check_defined(const char* op, const Tensor& t) {
   if (!t.defined()) throw UsageError(fmt::format("{}: an input tensor is undefined", op));
 }
 
-void check_binary(const char* op, const Tensor& a, const Tensor& b) {
+void check_floating(const char* op, const Tensor& t) {
+  check_defined(op, t);
+  if (!is_floating(t.dtype()))
+    throw DTypeError(fmt::format("{}: the tensor {} is {}, which holds indices; this op computes in float32 or "
+                                 "float64 (convert with .to(DType::f32))",
+                                 op, t.shape().str(), dtype_name(t.dtype())));
+}
+
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
   check_defined(op, a);
   check_defined(op, b);
   if (a.dtype() != b.dtype())
@@ -18,11 +26,16 @@ void check_binary(const char* op, const Tensor& a, const Tensor& b) {
                                  a.shape().str(), dtype_name(a.dtype()), b.shape().str(), dtype_name(b.dtype())));
 }
 
+void check_binary(const char* op, const Tensor& a, const Tensor& b) {
+  check_same_dtype(op, a, b);
+  check_floating(op, a);
+}
+
 // A loss that silently broadcast its targets over the samples would train on the wrong labels,
 // so the pair must match exactly.
 void check_pair(const char* op, const char* what, const Tensor& a, const Tensor& b) {
-  check_defined(op, a);
-  check_defined(op, b);
+  check_floating(op, a);
+  check_floating(op, b);
   if (!(a.shape() == b.shape()))
     throw ShapeError(fmt::format("{}: {} {} and targets {} must have the same shape", op, what, a.shape().str(),
                                  b.shape().str()));

@@ -3,11 +3,12 @@
 // the slots in reverse. A record leaves its slot when nothing references it any more, and the
 // slot array is compacted when more than half of it is empty, so memory stays flat in a loop of
 // forward passes that never call backward().
-#include "autodiff/detail/tape.hpp"
+#include "autodiff/engine/tape.hpp"
 
 #include <fmt/format.h>
 
-#include "autodiff/allocator.hpp"
+#include "autodiff/detail/allocate.hpp"
+#include "autodiff/detail/trace_hooks.hpp"
 
 namespace ad::detail {
 namespace {
@@ -97,13 +98,53 @@ void release_last(Node* n) {
   while (Node* x = g_dead_head) {
     g_dead_head = x->next_dead;
     if (x->tape) x->tape->remove(x);
-    delete x;
+    const size_t bytes = x->bytes_;
+    x->~Node();
+    deallocate(x, bytes);
   }
   g_draining = false;
 }
 
-void* Node::operator new(size_t bytes) { return allocate(bytes); }
-void Node::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
+// A tensor's state holds its record (grad_fn), so its lifetime is defined where the record's is.
+TensorImpl::TensorImpl() {
+  if (recording()) [[unlikely]]
+    trace_impl_created(this);
+}
+TensorImpl::~TensorImpl() {
+  if (recording()) [[unlikely]]
+    trace_impl_destroyed(this);
+}
+void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
+void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
+void release_last(TensorImpl* t) { delete t; }
+
+// One block: the record, then the rule at its alignment.
+Node* Node::create(void* rule, const RuleOps& ops) {
+  const size_t rule_at = (sizeof(Node) + ops.align - 1) / ops.align * ops.align;
+  const size_t bytes = rule_at + ops.size;
+  void* block = allocate(bytes);
+  void* slot = static_cast<char*>(block) + rule_at;
+  try {
+    ops.move_to(rule, slot);
+  } catch (...) {
+    deallocate(block, bytes);
+    throw;
+  }
+  return new (block) Node(ops, slot, bytes);
+}
+
+Node::~Node() { release_saved(); }
+
+void Node::run(Tensor grad) {
+  BackwardContext ctx(this, std::move(grad));
+  ops_->run(rule_, ctx);
+}
+
+void Node::release_saved() {
+  if (!rule_) return;
+  ops_->destroy(rule_);
+  rule_ = nullptr;
+}
 
 }  // namespace ad::detail
 

@@ -11,9 +11,10 @@
 
 #include <span>
 
-#include "autodiff/anomaly.hpp"
-#include "autodiff/detail/tape.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
+#include "autodiff/engine/access.hpp"
+#include "autodiff/engine/anomaly_hooks.hpp"
+#include "autodiff/engine/tape.hpp"
 #include "autodiff/ops.hpp"
 
 namespace ad {
@@ -35,25 +36,25 @@ thread_local BackwardRun* g_run = nullptr;
 // sum. Under create_graph the sum is recorded like any op.
 void accumulate(Ref<TensorImpl>& slot, const Tensor& g, bool create_graph) {
   if (!slot) {
-    slot = g.ref();
+    slot = ref_of(g);
     return;
   }
   // Uniqueness is judged before any handle to the slot is made (a handle would count).
   const bool in_place = !create_graph && slot.unique() && slot->storage.unique() && !slot->requires_grad;
-  Tensor cur(slot);
+  Tensor cur = wrap(slot);
   if (in_place) {
     cur.add_(g);
     return;
   }
-  slot = (cur + g).ref();
+  slot = ref_of(cur + g);
 }
 
 void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, BackwardRun& run) {
   if (run.captures) {  // ad::grad() returns gradients and leaves .grad() alone
     if (leaf->capture_index >= 0) {
-      Ref<TensorImpl> slot = (*run.captures)[leaf->capture_index].ref();
+      Ref<TensorImpl> slot = ref_of((*run.captures)[leaf->capture_index]);
       accumulate(slot, g, run.create_graph);
-      (*run.captures)[leaf->capture_index] = Tensor(slot);
+      (*run.captures)[leaf->capture_index] = wrap(slot);
     }
     return;
   }
@@ -68,8 +69,8 @@ void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, BackwardRun& run) {
   if (traced) [[unlikely]]
     trace_grad_read(leaf);
   const TensorImpl* before = leaf->grad.get();
-  if (!leaf->grad && !(plain.ref().unique() && plain.impl()->storage.unique()))
-    leaf->grad = plain.clone().ref();
+  if (!leaf->grad && !(ref_of(plain).unique() && impl_of(plain)->storage.unique()))
+    leaf->grad = ref_of(plain.clone());
   else
     accumulate(leaf->grad, plain, false);
   if (traced && leaf->grad.get() != before) [[unlikely]]
@@ -116,7 +117,7 @@ Tape* check_roots(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
   Tape* tape = nullptr;
   for (size_t i = 0; i < roots.size(); ++i) {
     seeded.push_back(seed_for(roots[i], seeds.empty() ? Tensor() : seeds[i], op));
-    const Node* n = roots[i].impl()->grad_fn.get();
+    const Node* n = impl_of(roots[i])->grad_fn.get();
     if (!n) continue;
     if (tape && n->tape != tape)
       throw UsageError(fmt::format("{}: the outputs were recorded on different threads; backpropagate each on its own", op));
@@ -136,12 +137,11 @@ Tape* check_roots(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
 // pending gradient is reachable from the roots, which the pass holds (a locked increment and
 // decrement per record would be a tenth of the cost of a tiny op).
 void run_node(Node* node, BackwardRun& run) {
-  Tensor g(std::move(node->pending));
+  Tensor g = wrap(std::move(node->pending));
   --run.pending_nodes;
   if (run.captures && node->capture_index >= 0) (*run.captures)[node->capture_index] = g;
   if (node->freed) throw_freed(*node, run.op);
-  BackwardContext ctx(node, std::move(g));
-  node->apply(ctx);
+  node->run(std::move(g));
   if (!run.retain_graph) {  // free what the rule saved as soon as it has run: lower peak memory
     node->release_saved();
     node->saved_output.reset();
@@ -191,11 +191,11 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
   try {
     for (size_t i = 0; i < roots.size(); ++i) {
       Edge e;
-      if (roots[i].impl()->grad_fn) {
-        e.node = roots[i].impl()->grad_fn;
+      if (impl_of(roots[i])->grad_fn) {
+        e.node = impl_of(roots[i])->grad_fn;
         top = std::max(top, e.node->slot);  // stable: the tape is pinned
       } else {
-        e.leaf = roots[i].ref();
+        e.leaf = ref_of(roots[i]);
       }
       root_edges.push_back(std::move(e));
       deliver(root_edges[i], seeded[i], run);
@@ -211,10 +211,13 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, 
 
 }  // namespace
 
-Tensor attach(Node* raw, const char* name, const char* math, const Tensor* const* inputs, size_t n_inputs,
-              Tensor output, bool save_output) {
-  Ref<Node> node = Ref<Node>::adopt(raw);  // owns the record even if this throws
-  AD_ASSERT(output.defined() && !output.impl()->grad_fn);
+Tensor record(const char* name, const char* math, const Tensor* const* inputs, size_t n_inputs, Tensor output,
+              bool save_output, void* rule, const RuleOps& ops) {
+  Ref<Node> node = Ref<Node>::adopt(Node::create(rule, ops));  // owns the record even if this throws
+  AD_ASSERT(output.defined() && !impl_of(output)->grad_fn);
+  if (!is_floating(output.dtype()))
+    throw DTypeError(fmt::format("{}: the output {} is {}; only float32 and float64 outputs carry gradients", name,
+                                 output.shape().str(), dtype_name(output.dtype())));
   node->name = name;
   node->math = math;
   Tape& tape = this_thread_tape();
@@ -225,10 +228,10 @@ Tensor attach(Node* raw, const char* name, const char* math, const Tensor* const
       e.shape = in.shape();
       e.dtype = in.dtype();
       if (in.requires_grad()) {
-        if (!in.impl()->grad_fn)
-          e.leaf = in.ref();
-        else if (in.impl()->grad_fn->tape == &tape)
-          e.node = in.impl()->grad_fn;
+        if (!impl_of(in)->grad_fn)
+          e.leaf = ref_of(in);
+        else if (impl_of(in)->grad_fn->tape == &tape)
+          e.node = impl_of(in)->grad_fn;
         else  // the walk visits one tape: a graph spanning two would be walked out of order
           throw UsageError(fmt::format(
               "{}: input {} {} was recorded on another thread; each thread records its own graph (detach() it, or "
@@ -240,11 +243,11 @@ Tensor attach(Node* raw, const char* name, const char* math, const Tensor* const
   }
   node->out_shape = output.shape();
   node->out_dtype = output.dtype();
-  if (save_output) node->saved_output = output.impl()->storage;
+  if (save_output) node->saved_output = impl_of(output)->storage;
   tape.push(node.get());
   const Node& rec = *node;
-  output.impl()->grad_fn = std::move(node);
-  output.impl()->requires_grad = true;
+  impl_of(output)->grad_fn = std::move(node);
+  impl_of(output)->requires_grad = true;
   if (anomaly_maybe_on()) anomaly_check_output(rec, inputs, n_inputs, output);  // throwing frees the record
   return output;
 }
@@ -263,8 +266,12 @@ Tensor BackwardContext::output() const {
     impl->grad_fn = detail::Ref<detail::Node>(node_);
     impl->requires_grad = true;
   }
-  return Tensor(std::move(impl));
+  return detail::wrap(std::move(impl));
 }
+
+bool BackwardContext::needs(size_t i) const { return i < node_->inputs.size() && node_->inputs[i].wanted(); }
+
+const Shape& BackwardContext::input_shape(size_t i) const { return node_->inputs[i].shape; }
 
 namespace {
 // True when `from` sums down to `to` (right-aligned, each dim of `to` equal or 1).
@@ -295,6 +302,11 @@ void BackwardContext::add(size_t i, const Tensor& g) {
   detail::deliver(e, sum_to(g, e.shape), *detail::g_run);
 }
 
+const char* Tensor::op_name() const {
+  const detail::TensorImpl* t = detail::impl_of(*this);
+  return t->grad_fn ? t->grad_fn->name : "leaf";
+}
+
 void Tensor::backward(const Tensor& seed, bool retain_graph) const {
   detail::BackwardRun run;
   run.retain_graph = retain_graph;
@@ -313,7 +325,7 @@ class CaptureMarks {
       if (!t.defined() || !t.requires_grad())
         throw UsageError(fmt::format("grad: input {} {} does not require grad, so it has no gradient", i,
                                      t.defined() ? t.shape().str() : "(undefined)"));
-      int32_t& mark = t.impl()->grad_fn ? t.impl()->grad_fn->capture_index : t.impl()->capture_index;
+      int32_t& mark = detail::impl_of(t)->grad_fn ? detail::impl_of(t)->grad_fn->capture_index : detail::impl_of(t)->capture_index;
       if (mark >= 0)
         alias[i] = static_cast<size_t>(mark);
       else
@@ -323,8 +335,8 @@ class CaptureMarks {
   ~CaptureMarks() {
     for (const Tensor& t : inputs_) {
       if (!t.defined()) continue;
-      t.impl()->capture_index = -1;
-      if (t.impl()->grad_fn) t.impl()->grad_fn->capture_index = -1;
+      detail::impl_of(t)->capture_index = -1;
+      if (detail::impl_of(t)->grad_fn) detail::impl_of(t)->grad_fn->capture_index = -1;
     }
   }
   CaptureMarks(const CaptureMarks&) = delete;

@@ -1,11 +1,11 @@
-// Internal: the per-thread tape of records (see tape.cpp).
+// Internal (not installed): the per-thread tape of records (see tape.cpp).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <vector>
 
-#include "autodiff/function.hpp"
+#include "autodiff/engine/node.hpp"
 
 namespace ad::detail {
 

@@ -13,7 +13,12 @@ namespace ad::detail {
 
 /// Throws UsageError unless `t` is defined.
 void check_defined(const char* op, const Tensor& t);
-/// Throws UsageError/DTypeError unless both tensors are defined and of one dtype.
+/// Throws unless `t` is defined and floating: the check of every op that computes (int64
+/// tensors hold indices and labels).
+void check_floating(const char* op, const Tensor& t);
+/// Throws unless both tensors are defined and of one dtype (any dtype: comparisons).
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
+/// check_same_dtype, and the dtype floating: the check of every binary op that computes.
 void check_binary(const char* op, const Tensor& a, const Tensor& b);
 /// Throws unless `a` and `b` are defined, of one shape and dtype and not empty: a pair that must
 /// match exactly (a loss's prediction and target). `what` names a in the message ("logits").
