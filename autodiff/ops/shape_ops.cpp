@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/launch.hpp"
@@ -35,16 +37,27 @@ Tensor pad_dim(const Tensor& g, int64_t d, int64_t before, int64_t after) {
 }
 
 // The inverse of index_select: g's entries along dim d added into a zero tensor whose dim d
-// has size n, at positions `index` (repeats add up). Its own gradient is index_select again.
-Tensor index_scatter(const Tensor& g, int64_t d, const std::vector<int64_t>& index, int64_t n) {
+// has size n, at positions `index` (int64, checked; repeats add up). Its own gradient is
+// index_select again. The index is an operand of the kernel, so a replay reads it afresh.
+Tensor index_scatter(const Tensor& g, int64_t d, const Tensor& index, int64_t n) {
   Shape shape = g.shape();
   shape[static_cast<size_t>(d)] = n;
   Tensor out = empty(shape, g.dtype());
-  kernels::launch("index_scatter", {buffer(g)}, {buffer(out)},
-                  [d, index](const Operands& o) { kernels::index_add(o.in(0), d, index.data(), o.out(0)); });
+  kernels::launch("index_scatter", {buffer(g), buffer(index)}, {buffer(out)}, [d](const Operands& o) {
+    kernels::index_add(o.in(0), d, o.in(1).as<int64_t>(), o.out(0));
+  });
   if (!should_record({&g})) return out;
   return record_op("index_scatter", "dG = index_select(dX, dim, index)", {g}, out,
                    [d, index](BackwardContext& c) { c.add(0, index_select(c.grad(), d, index)); });
+}
+
+// The indices of a host list as an int64 tensor (a trace keeps its own copy of them).
+Tensor index_tensor(const std::vector<int64_t>& index) {
+  Tensor t = empty({static_cast<int64_t>(index.size())}, DType::i64);
+  kernels::launch("index", {}, {buffer(t)}, [index](const Operands& o) {
+    if (!index.empty()) std::memcpy(o.out(0).data, index.data(), index.size() * sizeof(int64_t));
+  });
+  return t;
 }
 
 }  // namespace
@@ -149,28 +162,10 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end) {
                    [d, lo, after = n - hi](BackwardContext& c) { c.add(0, pad_dim(c.grad(), d, lo, after)); });
 }
 
-Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& index) {
-  detail::check_defined("index_select", x);
-  const int64_t d = detail::normalize_dim("index_select", x, dim);
-  const int64_t n = x.size(d);
-  std::vector<int64_t> idx(index.size());
-  for (size_t j = 0; j < index.size(); ++j) {
-    if (index[j] < -n || index[j] >= n)
-      throw ValueError(fmt::format("index_select: index {} (position {}) is out of range for dim {} of {} (size {})",
-                                   index[j], j, dim, x.shape().str(), n));
-    idx[j] = index[j] < 0 ? index[j] + n : index[j];
-  }
-  Shape shape = x.shape();
-  shape[static_cast<size_t>(d)] = static_cast<int64_t>(idx.size());
-  Tensor out = empty(shape, x.dtype());
-  kernels::launch("index_select", {buffer(x)}, {buffer(out)},
-                  [d, idx](const Operands& o) { kernels::index_select(o.in(0), d, idx.data(), o.out(0)); });
-  if (!should_record({&x})) return out;
-  return record_op("index_select", "dX = dY scattered back to the indexed entries, repeats summed", {x}, out,
-                   [d, n, idx = std::move(idx)](BackwardContext& c) { c.add(0, index_scatter(c.grad(), d, idx, n)); });
-}
-
+// The indices are checked where they are read, in the kernel: a replayed trace reads and checks
+// them again, so an index tensor that changes between calls is seen.
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  detail::check_defined("index_select", x);
   detail::check_defined("index_select", index);
   if (index.dtype() != DType::i64)
     throw DTypeError(fmt::format("index_select: the index {} is {}; indices are int64 (made with DType::i64, or "
@@ -178,8 +173,29 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
                                  index.shape().str(), dtype_name(index.dtype())));
   if (index.dim() != 1)
     throw ShapeError(fmt::format("index_select: the index is {}; it must be 1-D", index.shape().str()));
-  const int64_t* p = index.data<int64_t>();
-  return index_select(x, dim, std::vector<int64_t>(p, p + index.numel()));
+  const int64_t d = detail::normalize_dim("index_select", x, dim);
+  const int64_t n = x.size(d);
+  Shape shape = x.shape();
+  shape[static_cast<size_t>(d)] = index.numel();
+  Tensor out = empty(shape, x.dtype());
+  kernels::launch("index_select", {buffer(x), buffer(index)}, {buffer(out)},
+                  [d, n, dim, xs = x.shape()](const Operands& o) {
+                    const int64_t* p = o.in(1).as<int64_t>();
+                    for (int64_t j = 0, k = o.in(1).shape.numel(); j < k; ++j)
+                      if (p[j] < -n || p[j] >= n)
+                        throw ValueError(fmt::format(
+                            "index_select: index {} (position {}) is out of range for dim {} of {} (size {})", p[j], j,
+                            dim, xs.str(), n));
+                    kernels::index_select(o.in(0), d, p, o.out(0));
+                  });
+  if (!should_record({&x})) return out;
+  return record_op("index_select", "dX = dY scattered back to the indexed entries, repeats summed", {x}, out,
+                   [d, n, index = index.detach()](BackwardContext& c) { c.add(0, index_scatter(c.grad(), d, index, n)); });
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& index) {
+  detail::check_defined("index_select", x);
+  return index_select(x, dim, index_tensor(index));
 }
 
 // ---- the copying members of Tensor -------------------------------------------------------------

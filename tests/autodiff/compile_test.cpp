@@ -156,6 +156,32 @@ TEST(Compile, RandomDrawsAreDrawnAfreshAsInEagerMode) {
   EXPECT_EQ(compiled.stats().replays, 2u);
 }
 
+// Factories inside the function: constants are kept by the trace, draws are drawn afresh.
+TEST(Compile, FactoriesInsideReplay) {
+  auto body = [](const Tensor& x) {
+    const ad::DType d = x.dtype();
+    Tensor c = ad::ones({3, 4}, d) + ad::full({3, 1}, 2.0, d) + ad::scalar(0.5, d) +
+               ad::tensor({1, 2, 3, 4}, {1, 4}, d) + ad::zeros_like(x) + ad::ones_like(x);
+    Tensor r = ad::rand({3, 4}, d) + ad::randn({3, 1}, d);
+    Tensor J = ad::sum(x * (c + r));
+    J.backward();
+    return J;
+  };
+  for (ad::DType dt : {ad::DType::f32, ad::DType::f64}) {
+    auto compiled = ad::compile(body);
+    for (uint64_t call = 0; call < 3; ++call) {
+      ad::manual_seed(call);
+      Tensor a = ad::randn({3, 4}, dt).requires_grad_(), b = a.detach().clone().requires_grad_();
+      ad::manual_seed(40 + call);
+      const Tensor want = body(a);
+      ad::manual_seed(40 + call);
+      EXPECT_TRUE(same_bits(want, compiled(b))) << call;
+      EXPECT_TRUE(same_bits(a.grad(), b.grad())) << call;
+    }
+    EXPECT_EQ(compiled.stats().records, 1u);
+  }
+}
+
 TEST(Compile, HostCallsRunOnEveryReplay) {
   std::vector<double> seen;
   auto f = ad::compile([&](const Tensor& x) {
