@@ -34,6 +34,7 @@ bool is_anomaly_enabled();
 /// Turns anomaly detection on (or off) for this thread for its scope; nests, like NoGradGuard.
 class DetectAnomalyGuard {
  public:
+  /// Sets this thread's detection to `enabled` until the guard's scope ends.
   explicit DetectAnomalyGuard(bool enabled = true);
   ~DetectAnomalyGuard();
   DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;

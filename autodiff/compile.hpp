@@ -1,60 +1,63 @@
-// ad::compile: record a training step once, replay it many times.
-//
-//   ad::optim::SGD sgd(net.parameters(), 1.2);
-//   auto step = ad::compile([&](const ad::Tensor& X, const ad::Tensor& Y) {
-//     ad::Tensor J = nn::binary_cross_entropy(net.forward(X), Y);
-//     sgd.zero_grad();
-//     J.backward();
-//     sgd.step();
-//     return J;
-//   });
-//   for (int i = 0; i < 10000; ++i) ad::Tensor J = step(X, Y);   // J.item() after the call
-//
-// The first call with a given signature runs the function eagerly and records every kernel it
-// launches: the forward ops, the backward rules, the engine's gradient sums, factories (the
-// seed's ones, random draws), copies. Later calls with the same signature replay those kernels
-// in the same order on buffers allocated once: no graph records, no tensors, no shape checks,
-// no heap allocation. Results are bit for bit those of the eager call (same kernels, same order).
-//
-// What a replay does:
-//  - Arguments are bound per call. Tensors the function reads from outside (parameters,
-//    constants, optimizer state) are captured by reference: updates to their values are seen.
-//  - Each leaf's grad() ends up holding what eager mode would have left there: gradients set,
-//    accumulated into the gradient the leaf had at entry, or cleared by zero_grad().
-//  - Host calls (ad::host_call, and so every Optimizer::step()) run again at the same point,
-//    reading their host state then: Adam's step count, the learning rate a schedule has set.
-//  - Random draws (rand, randn, dropout masks) are drawn afresh from this thread's generator.
-//
-// What runs only at record time: everything else the function does on the host. Its C++
-// control flow and the scalars it computes are frozen into the trace. So reading a tensor's
-// values on the host while recording (item(), to_vector(), data<T>(), raw_data(), printing)
-// throws UsageError: the replay would not read them again. Keep such code outside the function,
-// or wrap it in ad::host_call. A branch on a value the trace cannot see (a captured variable
-// that changes between calls) is caught by CompileOptions::verify_every.
-//
-// The returned tensors and the gradients are static buffers, as CUDA graphs' outputs: the next
-// replay overwrites them; clone() what must be kept. A returned tensor must not carry an
-// un-backpropagated graph (the replay has none): call backward() inside, or compute it under
-// NoGradGuard. Passing a returned tensor back in as an argument throws (clone() it).
-//
-// The signature that selects a trace: each argument's shape, dtype and requires_grad; grad mode;
-// for every outside tensor the trace reads, its requires_grad and that something besides the
-// trace still holds it; for every leaf whose gradient the trace reads on entry, whether it was
-// defined. A mismatch records a new trace; CompileOptions::max_traces bounds the cache (least
-// recently used out). A handle replaced behind the function's back (net.W = other tensor) is
-// not visible: the trace keeps the tensor it recorded with as long as anything holds it
-// (Module::to(DType) changes the input dtype the function is called with, which re-records).
-//
-// Memory plan: buffers created inside the call that do not outlive it are laid out in one arena
-// by liveness (first kernel that writes one … last that reads it; buffers whose lifetimes do not
-// overlap share bytes), so a replay's intermediate memory is at most eager mode's peak.
-// Buffers that outlive the call (outputs, gradients, what host calls touch) keep their own
-// storage. stats() reports both, and the eager peak seen while recording.
-//
-// With anomaly detection on, calls run eagerly (its checks live in the recording path). A
-// compiled function called while another one records runs eagerly inside that recording.
-// Threads: one compiled function is called by one thread at a time (UsageError otherwise);
-// threads that each own one replay independently.
+/// \file
+/// ad::compile: record a training step once, replay it many times.
+///
+/// \code{.cpp}
+/// ad::optim::SGD sgd(net.parameters(), 1.2);
+/// auto step = ad::compile([&](const ad::Tensor& X, const ad::Tensor& Y) {
+///   ad::Tensor J = nn::binary_cross_entropy(net.forward(X), Y);
+///   sgd.zero_grad();
+///   J.backward();
+///   sgd.step();
+///   return J;
+/// });
+/// for (int i = 0; i < 10000; ++i) ad::Tensor J = step(X, Y);   // J.item() after the call
+/// \endcode
+///
+/// The first call with a given signature runs the function eagerly and records every kernel it
+/// launches: the forward ops, the backward rules, the engine's gradient sums, factories (the
+/// seed's ones, random draws), copies. Later calls with the same signature replay those kernels
+/// in the same order on buffers allocated once: no graph records, no tensors, no shape checks,
+/// no heap allocation. Results are bit for bit those of the eager call (same kernels, same order).
+///
+/// What a replay does:
+///  - Arguments are bound per call. Tensors the function reads from outside (parameters,
+///  constants, optimizer state) are captured by reference: updates to their values are seen.
+///  - Each leaf's grad() ends up holding what eager mode would have left there: gradients set,
+///  accumulated into the gradient the leaf had at entry, or cleared by zero_grad().
+///  - Host calls (ad::host_call, and so every Optimizer::step()) run again at the same point,
+///  reading their host state then: Adam's step count, the learning rate a schedule has set.
+///  - Random draws (rand, randn, dropout masks) are drawn afresh from this thread's generator.
+///
+/// What runs only at record time: everything else the function does on the host. Its C++
+/// control flow and the scalars it computes are frozen into the trace. So reading a tensor's
+/// values on the host while recording (item(), to_vector(), data<T>(), raw_data(), printing)
+/// throws UsageError: the replay would not read them again. Keep such code outside the function,
+/// or wrap it in ad::host_call. A branch on a value the trace cannot see (a captured variable
+/// that changes between calls) is caught by CompileOptions::verify_every.
+///
+/// The returned tensors and the gradients are static buffers, as CUDA graphs' outputs: the next
+/// replay overwrites them; clone() what must be kept. A returned tensor must not carry an
+/// un-backpropagated graph (the replay has none): call backward() inside, or compute it under
+/// NoGradGuard. Passing a returned tensor back in as an argument throws (clone() it).
+///
+/// The signature that selects a trace: each argument's shape, dtype and requires_grad; grad mode;
+/// for every outside tensor the trace reads, its requires_grad and that something besides the
+/// trace still holds it; for every leaf whose gradient the trace reads on entry, whether it was
+/// defined. A mismatch records a new trace; CompileOptions::max_traces bounds the cache (least
+/// recently used out). A handle replaced behind the function's back (net.W = other tensor) is
+/// not visible: the trace keeps the tensor it recorded with as long as anything holds it
+/// (Module::to(DType) changes the input dtype the function is called with, which re-records).
+///
+/// Memory plan: buffers created inside the call that do not outlive it are laid out in one arena
+/// by liveness (first kernel that writes one … last that reads it; buffers whose lifetimes do not
+/// overlap share bytes), so a replay's intermediate memory is at most eager mode's peak.
+/// Buffers that outlive the call (outputs, gradients, what host calls touch) keep their own
+/// storage. stats() reports both, and the eager peak seen while recording.
+///
+/// With anomaly detection on, calls run eagerly (its checks live in the recording path). A
+/// compiled function called while another one records runs eagerly inside that recording.
+/// Threads: one compiled function is called by one thread at a time (UsageError otherwise);
+/// threads that each own one replay independently.
 #pragma once
 
 #include <cstddef>
@@ -120,9 +123,13 @@ struct CompileBody {
 /// The non-template part of a compiled function: the trace cache, replay and statistics.
 class CompiledFunction {
  public:
+  /// An empty trace cache with these options (CompileOptions::max_traces ≥ 1, else ValueError).
   explicit CompiledFunction(CompileOptions options = {});
+  /// Frees the traces and their buffers.
   ~CompiledFunction();
+  /// Takes over the traces (the moved-from function has none and records on its next call).
   CompiledFunction(CompiledFunction&&) noexcept;
+  /// Takes over the traces, dropping this one's own.
   CompiledFunction& operator=(CompiledFunction&&) noexcept;
   CompiledFunction(const CompiledFunction&) = delete;
   CompiledFunction& operator=(const CompiledFunction&) = delete;
@@ -147,8 +154,11 @@ class CompiledFunction {
 template <class F>
 class Compiled : public CompiledFunction {
  public:
+  /// Wraps `fn`; nothing is recorded until the first call.
   Compiled(F fn, CompileOptions options) : CompiledFunction(options), fn_(std::move(fn)) {}
 
+  /// Calls fn(args...): records on a new signature, replays otherwise. Returns what fn returns;
+  /// the tensors are the trace's static outputs, overwritten by the next call.
   template <class... Args>
   auto operator()(const Args&... args) {
     static_assert((std::is_same_v<Args, Tensor> && ...), "a compiled function takes ad::Tensor arguments");

@@ -1,14 +1,17 @@
-// Recording an op on the tape. Every built-in op and every user-defined op goes through
-// record_op(): compute the output with no recording, then hand record_op the inputs, the output
-// and a backward rule. The engine does the rest (skipping inputs that need no gradient, summing
-// broadcast dims back, accumulating).
-//
-//   ad::Tensor swish(const ad::Tensor& x) {
-//     ad::Tensor s = ad::sigmoid(x.detach());
-//     ad::Tensor y = x.detach() * s;
-//     return ad::record_op("swish", "dX = dY ⊙ (s + x·s(1−s))", {x}, y,
-//                          [x, s](ad::BackwardContext& c) { c.add(0, c.grad() * (s + x * s * (1.0 - s))); });
-//   }
+/// \file
+/// Recording an op on the tape. Every built-in op and every user-defined op goes through
+/// record_op(): compute the output with no recording, then hand record_op the inputs, the output
+/// and a backward rule. The engine does the rest (skipping inputs that need no gradient, summing
+/// broadcast dims back, accumulating).
+///
+/// \code{.cpp}
+/// ad::Tensor swish(const ad::Tensor& x) {
+///   ad::Tensor s = ad::sigmoid(x.detach());
+///   ad::Tensor y = x.detach() * s;
+///   return ad::record_op("swish", "dX = dY ⊙ (s + x·s(1−s))", {x}, y,
+///                        [x, s](ad::BackwardContext& c) { c.add(0, c.grad() * (s + x * s * (1.0 - s))); });
+/// }
+/// \endcode
 #pragma once
 
 #include <cstddef>

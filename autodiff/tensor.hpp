@@ -22,15 +22,23 @@ namespace detail {
 struct TensorAccess;
 }
 
+/// A handle to a tensor: copies share the values, the gradient and the place in the recorded graph
+/// (like torch::Tensor). A tensor that requires a gradient has its ops recorded on this thread's
+/// tape; backward() from a scalar result then leaves dJ/d(leaf) in each leaf's grad().
 class Tensor {
  public:
+  /// An undefined handle (defined() is false); most calls on it throw UsageError.
   Tensor() = default;
 
   /// False for a default-constructed handle.
   bool defined() const { return static_cast<bool>(impl_); }
+  /// The dims, e.g. (n[l], m).
   const Shape& shape() const { return impl()->shape; }
+  /// The number of dims (0 for a scalar).
   int64_t dim() const { return static_cast<int64_t>(impl()->shape.size()); }
+  /// The number of elements.
   int64_t numel() const { return impl()->shape.numel(); }
+  /// float32, float64 or int64.
   DType dtype() const { return impl()->dtype; }
   /// Size of dim `d` (negative counts from the end).
   int64_t size(int64_t d) const;
@@ -71,6 +79,8 @@ class Tensor {
 
   /// Marks a leaf as needing its gradient (or not); returns *this. Only floating tensors can.
   Tensor& requires_grad_(bool enable = true);
+  /// Whether ops on this tensor are recorded: a leaf marked by requires_grad_(), or the output of
+  /// a recorded op.
   bool requires_grad() const { return impl()->requires_grad; }
   /// A leaf is a tensor the user made, not the output of a recorded op.
   bool is_leaf() const { return !impl()->grad_fn; }
@@ -90,6 +100,7 @@ class Tensor {
   /// DTypeError when T is not the dtype.
   template <class T>
   T* data();
+  /// The same, read-only.
   template <class T>
   const T* data() const;
   /// The elements' memory, untyped (data<T>() with its dtype check).
@@ -117,8 +128,11 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype = DType::f32);
 /// A 0-d tensor.
 Tensor scalar(double value, DType dtype = DType::f32);
+/// All zeros.
 Tensor zeros(const Shape& shape, DType dtype = DType::f32);
+/// All ones.
 Tensor ones(const Shape& shape, DType dtype = DType::f32);
+/// Every element `value`.
 Tensor full(const Shape& shape, double value, DType dtype = DType::f32);
 /// Standard normal samples from this thread's generator.
 Tensor randn(const Shape& shape, DType dtype = DType::f32);
@@ -126,23 +140,28 @@ Tensor randn(const Shape& shape, DType dtype = DType::f32);
 Tensor rand(const Shape& shape, DType dtype = DType::f32);
 /// An uninitialized tensor (for kernels that write every element).
 Tensor empty(const Shape& shape, DType dtype = DType::f32);
+/// Zeros of t's shape and dtype.
 Tensor zeros_like(const Tensor& t);
+/// Ones of t's shape and dtype.
 Tensor ones_like(const Tensor& t);
 /// Seeds this thread's generator: the same seed gives the same randn()/rand() draws.
 void manual_seed(uint64_t seed);
 /// A uniform 64-bit draw from this thread's generator (for shuffles and dropout masks).
 uint64_t random_u64();
 
-/// Threads used by BLAS and parallel loops.
+/// Threads used by BLAS and the library's parallel loops (n ≥ 1, else ValueError).
 void set_num_threads(int n);
+/// The thread count in use (by default OPENBLAS_NUM_THREADS, else the machine's cores).
 int get_num_threads();
 
 // data<T>() exists for the three element types (defined in tensor.cpp).
+/// \cond
 extern template float* Tensor::data<float>();
 extern template double* Tensor::data<double>();
 extern template int64_t* Tensor::data<int64_t>();
 extern template const float* Tensor::data<float>() const;
 extern template const double* Tensor::data<double>() const;
 extern template const int64_t* Tensor::data<int64_t>() const;
+/// \endcond
 
 }  // namespace ad

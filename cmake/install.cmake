@@ -1,13 +1,12 @@
-# cmake --install: the static libraries, their headers, and tapegradConfig.cmake so that
-# find_package(tapegrad CONFIG) gives tapegrad::autodiff and tapegrad::nn.
-include(GNUInstallDirs)
+# cmake --install: the static libraries, their headers (in include/tapegrad/, see the top-level
+# CMakeLists.txt), and tapegradConfig.cmake so that find_package(tapegrad CONFIG) gives
+# tapegrad::autodiff and tapegrad::nn.
 include(CMakePackageConfigHelpers)
 
 # Only the headers each target lists in its HEADERS file set are installed: the public API.
 install(TARGETS tapegrad_autodiff tapegrad_nn EXPORT tapegradTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        FILE_SET HEADERS DESTINATION ${TAPEGRAD_INSTALL_INCLUDEDIR})
 install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/tapegradConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/tapegradConfig.cmake

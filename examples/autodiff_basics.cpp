@@ -4,7 +4,10 @@
 //   autodiff_basics [--out DIR]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <autodiff/autodiff.hpp>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -93,7 +96,7 @@ void second_derivative(ex::Notebook& nb) {
 
 void graph(ex::Notebook& nb) {
   nb.section("What the tape recorded: explain and the DOT graph",
-             "The seed's two-layer network on 5 columns. ad::explain lists every recorded op with its output shape "
+             "The two-layer network 2 → 4 → 1 on 5 columns. ad::explain lists every recorded op with its output shape "
              "and its backward rule; ad::to_dot gives the same graph in Graphviz DOT, drawn below.");
   ad::manual_seed(2);
   ad::Tensor X = ad::randn({2, 5});
@@ -105,8 +108,12 @@ void graph(ex::Notebook& nb) {
   ad::Tensor J = -ad::mean(Y * ad::log(A2) + (1.0 - Y) * ad::log(1.0 - A2));  // the cross-entropy cost
   nb.shapes({{"X = A[0]", X}, {"A1", A1}, {"A2", A2}, {"J", J}});
   nb.code(ad::explain(J));
-  std::string dot = ad::to_dot(J);
-  std::cout << dot;
+  const std::string dot = ad::to_dot(J);
+  const std::filesystem::path dot_path = std::filesystem::path(nb.options().out_dir) / "graph.dot";
+  std::filesystem::create_directories(dot_path.parent_path());
+  std::ofstream(dot_path) << dot;
+  nb.say(fmt::format("The DOT text ({} lines) is in {}; Graphviz draws it with `dot -Tsvg {} -o graph.svg`.",
+                     std::count(dot.begin(), dot.end(), '\n'), dot_path.string(), dot_path.string()));
   nb.report().details("the DOT text (click to unfold)", dot);
   std::string renderer;
   std::string svg = ex::dot_to_svg(dot, &renderer);

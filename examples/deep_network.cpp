@@ -1,4 +1,4 @@
-// deep_network: the seed's L-layer network (ReLU hidden layers, sigmoid output) trained by
+// deep_network: an L-layer network (ReLU hidden layers, sigmoid output) trained by
 // batch gradient descent on two Fashion-MNIST classes — sneakers against ankle boots.
 //
 //   deep_network [--out DIR] [--data DIR] [--full]
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   ex::ensure_fast_blas(argv);
   Options o;
   ex::Cli cli("deep_network",
-              "The seed's L-layer network (ReLU hidden layers, sigmoid output) trained by batch gradient "
+              "An L-layer network (ReLU hidden layers, sigmoid output) trained by batch gradient "
               "descent on two Fashion-MNIST classes, with its dimension table, cost curve and mistakes.");
   cli.data_option().full_flag("all 12,000 training images of the two classes and 2,500 iterations");
   cli.option("iterations", &o.iterations, "gradient-descent iterations of the quick run");
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
   if (opts.full) o.iterations = 2500, o.train_limit = -1;
 
   ex::Notebook nb("deep_network", "A deep network, step by step",
-                  "The seed's L-layer network: ReLU hidden layers, a sigmoid output, the cross-entropy cost, "
+                  "An L-layer network: ReLU hidden layers, a sigmoid output, the cross-entropy cost, "
                   "and batch gradient descent, on a two-class slice of Fashion-MNIST.",
                   opts);
   nb.section("The data", "Two classes of Fashion-MNIST images, each image a column of 784 pixels in [0, 1]; "

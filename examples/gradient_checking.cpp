@@ -1,4 +1,4 @@
-// gradient_checking: the course's gradient check on a deep network — every parameter nudged by
+// gradient_checking: gradient checking on a deep network — every parameter nudged by
 // ±ε, the two-sided difference compared with backprop — then a custom op with a deliberately
 // broken backward rule, and how ad::gradcheck catches it.
 //
@@ -50,7 +50,8 @@ struct CourseCheck {
   std::string worst_name;
 };
 
-// The course's gradient_check_n: for every entry θ_i of every parameter,
+// Gradient checking as the classic deep-learning course writes it (gradient_check_n): for every
+// entry θ_i of every parameter,
 // gradapprox_i = (J(θ + ε·e_i) − J(θ − ε·e_i)) / 2ε, then the relative difference of the two vectors.
 CourseCheck course_check(nn::Sequential& net, const ad::Tensor& X, const ad::Tensor& Y, double eps = 1e-7) {
   auto cost = [&] { return nn::binary_cross_entropy(net.forward(X), Y); };
@@ -98,7 +99,8 @@ nn::Sequential network(uint64_t seed, std::shared_ptr<nn::Module> output) {
 int main(int argc, char** argv) {
   ex::ensure_fast_blas(argv);
   ex::Cli cli("gradient_checking",
-              "The course's gradient check on a deep network, then a custom op with a deliberately broken "
+              "Gradient checking on a deep network (every parameter nudged by ±ε, the two-sided difference "
+              "compared with backprop), then a custom op with a deliberately broken "
               "backward rule caught by the check and by ad::gradcheck.");
   ex::CommonOptions opts = cli.parse(argc, argv);
   ex::Notebook nb("gradient_checking", "Gradient checking",
@@ -106,7 +108,7 @@ int main(int argc, char** argv) {
                   "definition of the derivative, one parameter entry at a time.",
                   opts);
 
-  nb.section("The network and the data", "The course's check uses a 3-layer network 4 → 5 → 3 → 1 (ReLU, "
+  nb.section("The network and the data", "The check uses a 3-layer network 4 → 5 → 3 → 1 (ReLU, "
                                          "ReLU, sigmoid) on m = 3 random samples, in float64.");
   ad::manual_seed(opts.seed);
   ad::Tensor X = ad::randn({4, 3}, ad::DType::f64);
@@ -115,7 +117,7 @@ int main(int argc, char** argv) {
   nb.code(nn::summary(good, 4));
   nb.shapes({{"X = A[0]", X}, {"Y", Y}});
 
-  nb.section("The course's gradient check",
+  nb.section("Two-sided differences, one entry at a time",
              "For every entry θᵢ: gradapprox = (J(θ + ε) − J(θ − ε)) / 2ε with ε = 1e-7, then the relative "
              "difference ‖grad − gradapprox‖₂ / (‖grad‖₂ + ‖gradapprox‖₂); below 2e-7 the gradients agree.");
   CourseCheck ok = course_check(good, X, Y);

@@ -1,4 +1,4 @@
-// two_layer_planar: the seed's two-layer network (2 → 4 → 1) on the planar "flower" data,
+// two_layer_planar: the two-layer network (2 → 4 → 1) on the planar "flower" data,
 // trained by plain gradient descent, against logistic regression and across hidden sizes.
 //
 //   two_layer_planar [--out DIR] [--full]
@@ -17,7 +17,7 @@ namespace nn = ad::nn;
 
 namespace {
 
-constexpr double kLearningRate = 1.2;  // α of the seed's two-layer network
+constexpr double kLearningRate = 1.2;  // α of the two-layer network
 
 struct Run {
   std::vector<double> iterations, costs;  // the cost J every `every` iterations
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
   ex::ensure_fast_blas(argv);
   int64_t iterations = 10000, sweep_iterations = 5000;
   ex::Cli cli("two_layer_planar",
-              "The seed's two-layer network on the planar flower data: gradient descent, decision "
+              "The two-layer network 2 → 4 → 1 on the planar flower data: gradient descent, decision "
               "boundaries, and what the hidden layer buys over logistic regression.");
   cli.option("iterations", &iterations, "gradient-descent iterations for the 2-4-1 networks");
   cli.option("sweep-iterations", &sweep_iterations, "iterations for each hidden size in the sweep");

@@ -21,8 +21,8 @@ class ActivationLayer : public Module {
   std::string name() const override;
 
  protected:
-  Activation g_;
-  double slope_;
+  Activation g_;  ///< the activation applied
+  double slope_;  ///< LeakyReLU's slope for Z < 0
 };
 
 /// The layer of one fixed activation g; the names below are what a network is built from.
@@ -46,7 +46,9 @@ using Identity = Activate<Activation::Identity>;
 /// Z for Z > 0, slope·Z otherwise.
 class LeakyReLU : public ActivationLayer {
  public:
+  /// The slope for Z ≤ 0.
   explicit LeakyReLU(double slope = 0.01) : ActivationLayer(Activation::LeakyReLU, slope) {}
+  /// The slope for Z ≤ 0.
   double slope() const { return slope_; }
 };
 
@@ -55,9 +57,11 @@ class LeakyReLU : public ActivationLayer {
 /// rescaling); in eval() it is the identity. Masks come from this thread's generator.
 class Dropout : public Module {
  public:
+  /// keep_prob in (0, 1] (else ValueError); 1 keeps everything.
   explicit Dropout(double keep_prob = 0.5);
   Tensor forward(const Tensor& a) override;
   std::string name() const override;
+  /// The probability of keeping an entry in train().
   double keep_prob() const { return keep_prob_; }
 
  private:

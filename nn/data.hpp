@@ -10,6 +10,7 @@
 
 namespace ad::nn {
 
+/// One mini-batch: the same columns of X and Y.
 struct Batch {
   Tensor X;  ///< (n[0], batch columns)
   Tensor Y;  ///< (n[L], batch columns); undefined when the iterator was built without Y
@@ -33,6 +34,8 @@ Tensor gather_samples(const Tensor& samples, const std::vector<int64_t>& index);
 ///     for (const nn::Batch& b : batches) { … b.X, b.Y … }
 class MiniBatches {
  public:
+  /// Batches of X (n[0], m) and Y (n[L], m; may be undefined) of batch_size columns each,
+  /// shuffled unless `shuffle` is false.
   MiniBatches(Tensor X, Tensor Y, int64_t batch_size, bool shuffle = true);
   /// The same batches (X as (n[0], batch) columns) from a sample-major (m, n[0]) data set; see
   /// gather_samples. Y stays (n[L], m).
@@ -47,22 +50,30 @@ class MiniBatches {
   /// The current column order (a permutation of 0 … m−1).
   const std::vector<int64_t>& order() const { return order_; }
 
+  /// Walks the batches in the current order (for range-for).
   class iterator {
    public:
+    /// At batch k of `owner`.
     iterator(const MiniBatches* owner, size_t k) : owner_(owner), k_(k) {}
+    /// The batch here (gathered when asked for).
     Batch operator*() const { return (*owner_)[k_]; }
+    /// The next batch.
     iterator& operator++() {
       ++k_;
       return *this;
     }
+    /// At the same batch.
     bool operator==(const iterator& o) const { return k_ == o.k_; }
+    /// At different batches.
     bool operator!=(const iterator& o) const { return k_ != o.k_; }
 
    private:
     const MiniBatches* owner_;
     size_t k_;
   };
+  /// The first batch.
   iterator begin() const { return {this, 0}; }
+  /// Past the last batch.
   iterator end() const { return {this, size()}; }
 
  private:
@@ -75,7 +86,7 @@ class MiniBatches {
   std::vector<int64_t> order_;
 };
 
-/// The course's random_mini_batches: every batch of one shuffled epoch, as a list.
+/// Every batch of one shuffled epoch, as a list (MiniBatches does the same without copying them all).
 std::vector<Batch> random_mini_batches(const Tensor& X, const Tensor& Y, int64_t batch_size);
 
 }  // namespace ad::nn

@@ -9,15 +9,16 @@
 
 namespace ad::nn {
 
+/// A generated data set in column layout.
 struct Dataset {
   Tensor X;                     ///< (2, m)
   Tensor Y;                     ///< (1, m) of 0/1 for two classes, one-hot (K, m) for K > 2
   std::vector<int64_t> labels;  ///< the class of every column
-  int64_t classes = 2;
+  int64_t classes = 2;          ///< the number of classes K
 };
 
-/// The course's planar "flower": two interleaved petal classes of m/2 points each, from the
-/// rose curve r = a·sin(4t) with a = 4 and noise 0.2 in t and r (m = 400 in the seed).
+/// The planar "flower": two interleaved petal classes of m/2 points each, from the rose curve
+/// r = a·sin(4t) with a = 4 and noise 0.2 in t and r. No straight line separates the classes.
 Dataset flower(int64_t m = 400, DType dtype = DType::f32);
 /// Two interleaving half circles (scikit-learn's make_moons) with Gaussian noise.
 Dataset moons(int64_t m = 200, double noise = 0.1, DType dtype = DType::f32);

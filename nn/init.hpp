@@ -7,10 +7,11 @@
 
 namespace ad::nn {
 
+/// How a layer's W[l] is drawn (ad::nn::Linear, ad::nn::mlp).
 enum class Init {
   He,      ///< N(0, 2/n[l-1]): keeps the variance of ReLU activations from layer to layer
   Xavier,  ///< Glorot normal N(0, 2/(n[l-1] + n[l])): for sigmoid and tanh layers
-  Small,   ///< the course's randn × 0.01: fine for shallow nets, vanishes in deep ones
+  Small,   ///< randn × 0.01: fine for shallow nets, vanishes in deep ones
   Zeros,   ///< all zero: every unit of a layer stays identical (shows why symmetry must break)
 };
 

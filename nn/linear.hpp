@@ -9,6 +9,8 @@
 
 namespace ad::nn {
 
+/// The dense layer l: W[l] (n[l], n[l-1]) and b[l] (n[l], 1), numbered by its network so its
+/// parameters are named W1, b1, W2, b2, …
 class Linear : public Module {
  public:
   /// W is (n, n_prev) from `init`, b is (n, 1) of zeros; both require grad.
@@ -30,7 +32,9 @@ class Linear : public Module {
   void reset_parameters(Init init);
   /// l, this layer's number in its network (1 when standalone).
   int layer() const { return layer_; }
+  /// n[l-1], the rows of A[l-1].
   int64_t in_features() const { return W.size(1); }
+  /// n[l], the units of this layer.
   int64_t out_features() const { return W.size(0); }
 
   Tensor W;  ///< W[l]: (n[l], n[l-1])

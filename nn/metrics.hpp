@@ -24,12 +24,15 @@ double accuracy(const Tensor& A, const std::vector<int64_t>& labels);
 
 /// counts[true class][predicted class] over C classes.
 struct ConfusionMatrix {
-  std::vector<std::vector<int64_t>> counts;
+  std::vector<std::vector<int64_t>> counts;  ///< C rows of C counts
+  /// C, the number of classes.
   int64_t classes() const { return static_cast<int64_t>(counts.size()); }
+  /// How many columns of class `truth` were predicted as `predicted` (unchecked).
   int64_t at(int64_t truth, int64_t predicted) const {
     return counts[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
   }
 };
+/// From class indices: predicted[i] against truth[i], each in [0, classes) (else ValueError).
 ConfusionMatrix confusion_matrix(const std::vector<int64_t>& predicted, const std::vector<int64_t>& truth,
                                  int64_t classes);
 /// From predictions A and targets Y (C = 2 for one row, n[L] otherwise).

@@ -1,16 +1,19 @@
-// Module: the base of every layer and network. A module owns parameters (leaf tensors that
-// require gradients), may hold submodules, and maps A[l-1] to A[l] in forward().
-//
-// A module of your own lists its parameters in visit_parameters() (and its submodules in
-// children()); everything else — parameters(), named_parameters(), zero_grad(), to(), save and
-// load — follows:
-//
-//   struct Scale : ad::nn::Module {                  // A = γ ⊙ Z, one γ per unit
-//     ad::Tensor gamma = ad::ones({4, 1}).requires_grad_();
-//     ad::Tensor forward(const ad::Tensor& z) override { return gamma * z; }
-//     std::string name() const override { return "scale"; }
-//     void visit_parameters(const ad::nn::ParameterVisitor& visit) override { visit("gamma", gamma); }
-//   };
+/// \file
+/// Module: the base of every layer and network. A module owns parameters (leaf tensors that
+/// require gradients), may hold submodules, and maps A[l-1] to A[l] in forward().
+///
+/// A module of your own lists its parameters in visit_parameters() (and its submodules in
+/// children()); everything else — parameters(), named_parameters(), zero_grad(), to(), save and
+/// load — follows:
+///
+/// \code{.cpp}
+/// struct Scale : ad::nn::Module {                  // A = γ ⊙ Z, one γ per unit
+///   ad::Tensor gamma = ad::ones({4, 1}).requires_grad_();
+///   ad::Tensor forward(const ad::Tensor& z) override { return gamma * z; }
+///   std::string name() const override { return "scale"; }
+///   void visit_parameters(const ad::nn::ParameterVisitor& visit) override { visit("gamma", gamma); }
+/// };
+/// \endcode
 #pragma once
 
 #include <functional>
@@ -32,18 +35,23 @@ using ad::activation_name;
 /// by reference so that to(DType) can replace it.
 using ParameterVisitor = std::function<void(const std::string& name, Tensor& param)>;
 
+/// The base of every layer and network (see the header's example for a module of your own).
 class Module {
  public:
   Module() = default;
   virtual ~Module() = default;
-  // Copies share parameters (tensors are handles), like copying a torch::nn::ModuleHolder.
+  /// Copies share parameters (tensors are handles), like copying a torch::nn::ModuleHolder.
   Module(const Module&) = default;
+  /// Shares `other`'s parameters, as the copy constructor.
   Module& operator=(const Module&) = default;
+  /// Takes over the parameters.
   Module(Module&&) = default;
+  /// Takes over the parameters.
   Module& operator=(Module&&) = default;
 
   /// A[l] from A[l-1]; both (n, m) with the samples as columns.
   virtual Tensor forward(const Tensor& x) = 0;
+  /// forward(x).
   Tensor operator()(const Tensor& x) { return forward(x); }
   /// Short name for summaries and errors ("Linear", "relu", …).
   virtual std::string name() const { return "module"; }
@@ -71,6 +79,7 @@ class Module {
   void train(bool on = true);
   /// Evaluation mode: train(false).
   void eval() { train(false); }
+  /// True in training mode (the default), false after eval().
   bool is_training() const { return training_; }
 
   /// Clears the gradient of every parameter.

@@ -8,6 +8,7 @@
 
 namespace ad::optim {
 
+/// A learning rate α that depends on the epoch.
 class LRSchedule {
  public:
   virtual ~LRSchedule() = default;
@@ -20,6 +21,7 @@ class LRSchedule {
 /// α0 · γ^⌊epoch / step_size⌋: drops by γ every step_size epochs.
 class StepDecay : public LRSchedule {
  public:
+  /// α0 = lr0, multiplied by gamma every step_size epochs.
   StepDecay(double lr0, int64_t step_size, double gamma = 0.1);
   double lr(int64_t epoch) const override;
 
@@ -29,9 +31,10 @@ class StepDecay : public LRSchedule {
   double gamma_;
 };
 
-/// α0 · γ^epoch (the course's "exponential decay", 0.95^epoch · α0).
+/// α0 · γ^epoch: exponential decay (e.g. γ = 0.95).
 class ExponentialDecay : public LRSchedule {
  public:
+  /// α0 = lr0, multiplied by gamma every epoch.
   ExponentialDecay(double lr0, double gamma);
   double lr(int64_t epoch) const override;
 
@@ -39,10 +42,11 @@ class ExponentialDecay : public LRSchedule {
   double lr0_, gamma_;
 };
 
-/// α0 / (1 + decay_rate · ⌊epoch / interval⌋): the course's 1/(1 + decay_rate·epoch_num),
-/// optionally in steps of `interval` epochs ("fixed interval scheduling").
+/// α0 / (1 + decay_rate · ⌊epoch / interval⌋): inverse-time decay, 1/(1 + decay_rate·epoch)
+/// with the default interval 1, or in steps of `interval` epochs (fixed-interval scheduling).
 class InverseTimeDecay : public LRSchedule {
  public:
+  /// α0 = lr0; the divisor grows by decay_rate every `interval` epochs.
   InverseTimeDecay(double lr0, double decay_rate, int64_t interval = 1);
   double lr(int64_t epoch) const override;
 

@@ -1,5 +1,5 @@
-// Sequential: layers applied in order, A[l] = layer(A[l-1]); and mlp(), the seed's L-layer
-// network from its layer sizes [n0, n1, …, nL].
+// Sequential: layers applied in order, A[l] = layer(A[l-1]); and mlp(), the L-layer network from
+// its layer sizes [n0, n1, …, nL].
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,7 @@ class Sequential : public Module {
   std::string name() const override { return "Sequential"; }
   std::vector<std::shared_ptr<Module>> children() const override { return layers_; }
 
+  /// The number of modules added (layers and activations alike).
   size_t size() const { return layers_.size(); }
   /// The i-th module (0-based), as added.
   Module& operator[](size_t i) const { return *layers_.at(i); }
@@ -44,10 +45,10 @@ class Sequential : public Module {
 
 /// A layer computing activation `a` (LeakyReLU with slope 0.01).
 std::shared_ptr<Module> make_activation(Activation a);
-/// He for ReLU-family hidden layers, Xavier otherwise (the pairing the course recommends).
+/// He for ReLU-family hidden layers, Xavier otherwise (the usual pairing).
 Init default_init(Activation hidden);
 
-/// The seed's L-layer network: Linear(n[l-1], n[l]) then `hidden` for l < L, `output` after the
+/// The L-layer network: Linear(n[l-1], n[l]) then `hidden` for l < L, `output` after the
 /// last layer. layer_dims = {n0, n1, …, nL} with L ≥ 1.
 Sequential mlp(const std::vector<int64_t>& layer_dims, Activation hidden, Activation output);
 /// The same with an explicit initializer for every layer.

@@ -36,7 +36,7 @@ void load(Module& module, optim::Optimizer& optimizer, const std::string& path);
 /// The contents of a safetensors file.
 struct SafetensorsFile {
   std::vector<std::pair<std::string, Tensor>> tensors;  ///< in data order
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata;          ///< the header's "__metadata__" strings
   /// The tensor called `name`, or an undefined Tensor.
   Tensor find(const std::string& name) const;
 };

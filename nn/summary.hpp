@@ -1,4 +1,4 @@
-// summary(): a network's layers as a table in the seed's notation.
+// summary(): a network's layers as a table in the notation (W[l]: (n[l], n[l-1]), …).
 #pragma once
 
 #include <cstdint>

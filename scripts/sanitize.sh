@@ -39,7 +39,7 @@ case $mode in
     # The threads tests of the engine and its worker pool, the concurrency tests (label
     # `threads`), anomaly detection's per-thread switch, and the loops and products split
     # across threads.
-    ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^(Threads|Concurrency|Anomaly|CompileThreads)\.|BigParametersSplitAcrossThreads|ThinGemm|PackedGemm'
+    ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^(Threads|Concurrency|Anomaly|CompileThreads)\.|Optimizer\.ThreadSplit|ThinGemm|PackedGemm'
     ;;
   *)
     echo "usage: $0 [address|thread]" >&2

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libopenblas-dev libfmt-dev libgtest-dev libgmock-dev
-          libbenchmark-dev nlohmann-json3-dev zlib1g-dev)
+          libbenchmark-dev nlohmann-json3-dev zlib1g-dev doxygen)
 [[ "${1:-}" == "--with-data" ]] && packages+=(dataset-fashion-mnist)
 
 missing=()

@@ -53,21 +53,23 @@ Tensor ne(const Tensor& a, double s);
 Tensor operator+(const Tensor& a, const Tensor& b);
 /// sub(a, b).
 Tensor operator-(const Tensor& a, const Tensor& b);
-/// mul(a, b).
+/// mul(a, b): elementwise, not the matrix product (that is matmul).
 Tensor operator*(const Tensor& a, const Tensor& b);
 /// div(a, b).
 Tensor operator/(const Tensor& a, const Tensor& b);
 /// −x.                                dX = −dY
 Tensor operator-(const Tensor& x);
-/// x + s, and s + x.                  dX = dY
+/// x + s.                             dX = dY
 Tensor operator+(const Tensor& x, double s);
+/// s + x.                             dX = dY
 Tensor operator+(double s, const Tensor& x);
 /// x − s.                             dX = dY
 Tensor operator-(const Tensor& x, double s);
 /// s − x.                             dX = −dY
 Tensor operator-(double s, const Tensor& x);
-/// x · s, and s · x.                  dX = s·dY
+/// x · s.                             dX = s·dY
 Tensor operator*(const Tensor& x, double s);
+/// s · x.                             dX = s·dY
 Tensor operator*(double s, const Tensor& x);
 /// x / s.                             dX = dY / s
 Tensor operator/(const Tensor& x, double s);

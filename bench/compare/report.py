@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reads the JSON lines the implementations printed and prints the comparison as markdown:
 the workload table (time per step, ratios against tapegrad, GFLOP/s, RSS, cost cross-check),
-issue 5's targets met or not, the per-op overhead and the scaling curves.
+the targets met or not, the per-op overhead and the scaling curves.
 Usage: report.py RESULTS.jsonl"""
 import json
 import statistics
@@ -11,6 +11,9 @@ from collections import defaultdict
 from common import workload_spec
 
 IMPLS = ["tapegrad", "libtorch", "pytorch", "numpy"]
+# The networks by their layer sizes (workload keys stay short on the command line).
+LABEL = {"w1": "2-4-1, m = 400, GD", "w2": "12288-20-7-5-1, m = 209, GD",
+         "w3": "784-256-128-10, batch 128, Adam", "w4": "1024-4096-4096-10, batch 256, SGD"}
 W3_DATA_MB = 60000 * 784 * 4 / 2**20
 SIZE = {}  # the driver's library size and compile-time record
 
@@ -84,7 +87,7 @@ def workload_table(runs, peak, stats):
             gf = flops_per_step(w) / s.median / 1e9
             gf_s = f"{gf:.1f}" + (f" ({100 * gf / peak['gflops']:.0f}% of peak)" if wn == "w4" and peak else "")
             extra = f" ({fmt_time(s.median * 469)} / epoch)" if wn == "w3" else ""
-            out.append(f"| {wn.upper()} | {impl} | {fmt_time(s.median)}{extra} | ±{50 * s.spread:.0f}% | {s.n} | "
+            out.append(f"| {LABEL[wn]} | {impl} | {fmt_time(s.median)}{extra} | ±{50 * s.spread:.0f}% | {s.n} | "
                        f"{ratio} | {gf_s} | {s.peak_rss:.0f} MB | {s.start_rss:.1f} MB | "
                        f"{s.cost:.7g} (k = {s.check_steps}) |")
     return out
@@ -98,7 +101,7 @@ def cost_check(stats):
             continue
         ref = statistics.median(costs.values())
         worst = max(abs(c - ref) / abs(ref) for c in costs.values())
-        out.append(f"- {wn.upper()}: costs {', '.join(f'{i} {c:.7g}' for i, c in costs.items())}: "
+        out.append(f"- {LABEL[wn]}: costs {', '.join(f'{i} {c:.7g}' for i, c in costs.items())}: "
                    f"largest relative gap {worst:.1e} — {'same computation' if worst < 1e-4 else 'MISMATCH'}")
     return out
 
@@ -120,29 +123,29 @@ def targets(stats, peak):
     tg = t("w1", "tapegrad")
     if tg and t("w1", "numpy") and t("w1", "libtorch"):
         rn, rl = t("w1", "numpy") / tg, t("w1", "libtorch") / tg
-        out.append(f"| W1 ≥ 10× faster than NumPy | {rn:.1f}× | {ratio_verdict(rn, 10)} |")
-        out.append(f"| W1 ≥ 15× faster than LibTorch | {rl:.1f}× | {ratio_verdict(rl, 15)} |")
+        out.append(f"| {LABEL['w1']}: ≥ 10× faster than NumPy | {rn:.1f}× | {ratio_verdict(rn, 10)} |")
+        out.append(f"| {LABEL['w1']}: ≥ 15× faster than LibTorch | {rl:.1f}× | {ratio_verdict(rl, 15)} |")
     for wn in ["w2", "w3"]:
         refs = {i: t(wn, i) for i in IMPLS[1:] if t(wn, i)}
         if t(wn, "tapegrad") and refs:
             best = min(refs, key=refs.get)
             r = refs[best] / t(wn, "tapegrad")
-            out.append(f"| {wn.upper()} ≥ 1.5× faster than the fastest reference ({best}) | {r:.2f}× | "
+            out.append(f"| {LABEL[wn]}: ≥ 1.5× faster than the fastest reference ({best}) | {r:.2f}× | "
                        f"{ratio_verdict(r, 1.5)} |")
     if t("w4", "tapegrad") and peak:
         gf = flops_per_step(workload_spec("w4")) / t("w4", "tapegrad") / 1e9
         frac = gf / peak["gflops"]
-        out.append(f"| W4 ≥ 90% of cblas_sgemm peak ({peak['gflops']:.0f} GFLOP/s) | {100 * frac:.0f}% | "
+        out.append(f"| {LABEL['w4']}: ≥ 90% of cblas_sgemm peak ({peak['gflops']:.0f} GFLOP/s) | {100 * frac:.0f}% | "
                    f"{verdict(frac >= 0.9, f'gap {100 * (0.9 - frac):+.0f} points' if frac < 0.9 else 'ok')} |")
         ceiling = peak.get("w4_products")
         if ceiling:
-            out.append(f"| (W4's products alone, bare `cblas_sgemm`: the ceiling of a step built on this BLAS) | "
+            out.append(f"| (its products alone, bare `cblas_sgemm`: the ceiling of a step built on this BLAS) | "
                        f"{100 * ceiling['gflops'] / peak['gflops']:.0f}% of peak; tapegrad's step reaches "
                        f"{100 * gf / ceiling['gflops']:.0f}% of it | — |")
         slowest_ref = min((t("w4", i) for i in IMPLS[1:] if t("w4", i)), default=None)
         if slowest_ref:
             r = slowest_ref / t("w4", "tapegrad")
-            out.append(f"| W4 not slower than any reference | fastest reference / tapegrad = {r:.2f}× | "
+            out.append(f"| {LABEL['w4']}: not slower than any reference | fastest reference / tapegrad = {r:.2f}× | "
                        f"{verdict(r >= 1.0, 'ok' if r >= 1 else f'{100 * (1 / r - 1):.0f}% slower')} |")
     for name, key in [("a recorded 1-element add + backward", "perop_add"), ("micrograd's 26-op expression + backward", "perop_expr")]:
         if t(key, "tapegrad") and t(key, "libtorch"):
@@ -152,7 +155,7 @@ def targets(stats, peak):
     if ("w3", "tapegrad") in stats:
         s = stats[("w3", "tapegrad")]
         lim = W3_DATA_MB + 40
-        out.append(f"| W3 peak RSS ≤ data ({W3_DATA_MB:.0f} MB) + 40 MB | {s.peak_rss:.0f} MB | "
+        out.append(f"| {LABEL['w3']}: peak RSS ≤ data ({W3_DATA_MB:.0f} MB) + 40 MB | {s.peak_rss:.0f} MB | "
                    f"{verdict(s.peak_rss <= lim, f'{s.peak_rss - lim:+.0f} MB')} |")
         out.append(f"| tapegrad program RSS at start < 10 MB | {s.start_rss:.1f} MB | {verdict(s.start_rss < 10, 'ok')} |")
     if SIZE:
@@ -195,20 +198,20 @@ def main():
     print("\n".join(workload_table(runs, peak, stats)))
     if peak:
         print(f"\n`cblas_sgemm` peak on this machine: {peak['gflops']:.1f} GFLOP/s (square n = {peak['n']}, 2 threads; "
-              f"median of {peak['count']} measurements, one per round beside W4, range {peak['low']:.0f}–{peak['high']:.0f}).")
+              f"median of {peak['count']} measurements, one per round beside the 1024-4096-4096-10 network, range {peak['low']:.0f}–{peak['high']:.0f}).")
         c = peak.get("w4_products")
         if c:
-            print(f"\nW4's products alone (bare `cblas_sgemm` calls, the shapes and transpose flags of one step, "
+            print(f"\nThe 1024-4096-4096-10 network's products alone (bare `cblas_sgemm` calls, the shapes and transpose flags of one step, "
                   f"nothing between them): {c['gflops']:.1f} GFLOP/s = {100 * c['gflops'] / peak['gflops']:.0f}% of that peak "
                   f"(median of {c['count']}, range {c['low']:.0f}–{c['high']:.0f}), {c['seconds'] * 1e3:.0f} ms per step.")
     print("\nCost cross-check (same data, same initial weights, float32):\n")
     print("\n".join(cost_check(stats)))
-    print("\n### Issue 5 targets\n")
+    print("\n### Targets\n")
     print("\n".join(targets(stats, peak)))
     if any(k[0].startswith("perop") for k in stats):
         print("\n### Per-op overhead\n")
         print("\n".join(perop_table(stats)))
-    for prefix, label, title in [("b", "batch", "W3's network (784→256→128→10, Adam): time per step against batch size"),
+    for prefix, label, title in [("b", "batch", "784-256-128-10 (Adam): time per step against batch size"),
                                  ("d", "depth", "depth × width 256 (batch 128, SGD): time per step against depth")]:
         table = scaling_table(stats, prefix, label)
         if table:

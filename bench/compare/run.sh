@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The side-by-side comparison of issue 5: builds tapegrad's, LibTorch's, PyTorch's and NumPy's
+# The side-by-side comparison: builds tapegrad's, LibTorch's, PyTorch's and NumPy's
 # versions of the four workloads, runs them on the same data and initial weights with 2
 # threads, interleaved round by round so machine noise hits all of them alike, and prints one
 # markdown report (report.py).

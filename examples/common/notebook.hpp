@@ -30,7 +30,7 @@ class Notebook {
   void say(const std::string& text);
   /// A monospace block (a printed tensor, a listing).
   void code(const std::string& text);
-  /// Names and shapes on one line in the seed's notation: "X = A[0]: (2, 400)   Y: (1, 400)".
+  /// Names and shapes on one line in the notation: "X = A[0]: (2, 400)   Y: (1, 400)".
   void shapes(const std::vector<std::pair<std::string, ad::Tensor>>& named);
   void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
   /// Report only; the console gets "[figure: caption]".

@@ -14,7 +14,7 @@ namespace {
 struct Rgb {
   double r, g, b;
 };
-// The two classes' colors (red for y = 0, blue for y = 1, as in the course's plots).
+// The two classes' colors (red for y = 0, blue for y = 1).
 constexpr Rgb kClass0{215, 48, 39}, kClass1{49, 104, 175}, kWhite{255, 255, 255};
 
 Rgb mix(Rgb a, Rgb b, double t) { return {a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t, a.b + (b.b - a.b) * t}; }

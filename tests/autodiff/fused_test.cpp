@@ -30,7 +30,7 @@ class BiasActTest : public ::testing::TestWithParam<Activation> {};
 // Forward values and both gradients of bias_act equal those of Z + b then g, in float32, for the
 // column bias of a dense layer of 4 units over 400 samples and of 256 over 13 (the vector body
 // and the scalar tail).
-TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
+TEST_P(BiasActTest, SameAsAddThenActivation) {
   const Activation act = GetParam();
   for (ad::Shape shape : {ad::Shape{4, 400}, ad::Shape{256, 13}}) {
     ad::manual_seed(7);
@@ -54,7 +54,7 @@ TEST_P(BiasActTest, SameValuesAndGradientsAsAddThenActivation) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Acts, BiasActTest, ::testing::Values(Activation::Identity, Activation::Sigmoid, Activation::ReLU, Activation::Tanh),
+INSTANTIATE_TEST_SUITE_P(, BiasActTest, ::testing::Values(Activation::Identity, Activation::Sigmoid, Activation::ReLU, Activation::Tanh),
                          [](const auto& info) { return std::string(ad::activation_name(info.param)); });
 
 // ad::linear is bias_act(matmul(W, X), b, g) in one record: the same bits for A, dW, dX, db.

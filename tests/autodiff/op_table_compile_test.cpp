@@ -97,16 +97,16 @@ void check(const OpInfo& row, bool second) {
   }
 }
 
-class OpCompiled : public ::testing::TestWithParam<RowCase> {};
+class OpReplay : public ::testing::TestWithParam<RowCase> {};
 
-TEST_P(OpCompiled, ReplaysBitForBit) { check(*GetParam().row, false); }
+TEST_P(OpReplay, BitForBit) { check(*GetParam().row, false); }
 
-TEST_P(OpCompiled, SecondOrderReplaysBitForBit) {
+TEST_P(OpReplay, SecondOrder) {
   if (!GetParam().row->second_order) GTEST_SKIP() << "no second derivative";
   check(*GetParam().row, true);
 }
 
-INSTANTIATE_TEST_SUITE_P(, OpCompiled, ::testing::ValuesIn(every_row()),
+INSTANTIATE_TEST_SUITE_P(, OpReplay, ::testing::ValuesIn(every_row()),
                          [](const ::testing::TestParamInfo<RowCase>& info) { return info.param.row->name; });
 
 }  // namespace

@@ -280,7 +280,7 @@ std::vector<double> grad_f(const std::vector<double>& at) {
   return ad::grad({f_of(x)}, {x})[0].to_vector();
 }
 
-TEST(HigherOrder, HessianVectorProductMatchesFiniteDifferencesOfTheGradient) {
+TEST(HigherOrder, HessianVectorProductMatchesFiniteDifferences) {
   const std::vector<double> x0 = {0.3, -0.8, 1.2}, v = {1.0, -2.0, 0.5};
   Tensor x = leaf(x0, {3, 1});
   Tensor g = ad::grad({f_of(x)}, {x}, {}, false, true)[0];

@@ -102,7 +102,7 @@ TEST(Threads, SetNumThreads) {
   ad::set_num_threads(before);
 }
 
-TEST(Threads, RecordsDyingOnAnotherThreadLeaveTheirTapeConsistent) {
+TEST(Threads, RecordsDyingElsewhereLeaveTheTapeConsistent) {
   const size_t base = ad::tape_size();
   Tensor x = ad::ones({3}).requires_grad_();
   std::vector<Tensor> made;

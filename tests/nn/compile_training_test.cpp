@@ -91,7 +91,7 @@ TEST_P(CompiledTraining, EqualsEagerBitForBit) {
 }
 
 // The learning rate a schedule sets between calls is read by the replayed step.
-TEST_P(CompiledTraining, MiniBatchesAndAScheduleEqualEager) {
+TEST_P(CompiledTraining, BatchesAndScheduleEqualEager) {
   const nn::Dataset d = data(50, ad::DType::f32);
   Trainer eager(GetParam().make, ad::DType::f32), compiled(GetParam().make, ad::DType::f32);
   auto step = ad::compile([&](const Tensor& X, const Tensor& Y) { return compiled.step(X, Y); });

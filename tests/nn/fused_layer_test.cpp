@@ -105,6 +105,15 @@ TEST(FusedLayer, ErrorsStayInTheNotation) {
     EXPECT_NE(std::string(e.what()).find("layer 1: W1 is (4, 3) but A0 has 2 rows; expected n[0] = 3"), std::string::npos)
         << e.what();
   }
+  try {
+    net.forward(ad::randn({5, 3}));  // samples as rows
+    FAIL() << "no throw";
+  } catch (const ad::ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("A0 is (5, 3): samples are columns here, so X = A0 must be (n[0], m) = (3, 5); "
+                                         "pass X.T()"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The IDX reader against small files written here, plain and gzipped, and every way a file can
 // be broken.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -38,7 +39,8 @@ class IdxTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("tapegrad_idx_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("tapegrad_idx_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+            std::to_string(::getpid()));  // other runs of the suite may share the machine
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -48,7 +48,7 @@ TEST(BinaryCrossEntropy, SecondOrderThroughCreateGraph) {
   expect_near_all(d2.to_vector(), {1 / 0.81 / 4, 1 / 0.64 / 4, 1 / 0.36 / 4, 1 / 0.25 / 4}, 1e-12);
 }
 
-TEST(BinaryCrossEntropy, AveragesOverAllElementsAndStaysFiniteWhenSaturated) {
+TEST(BinaryCrossEntropy, AveragesAllEntriesFiniteWhenSaturated) {
   EXPECT_NEAR(nn::binary_cross_entropy(full({2, 2}, 0.5), tensor({0, 1, 1, 0}, {2, 2})).item(), std::log(2.0), 1e-6);
   // A = 1 against Y = 0 would be −log 0 = ∞; the clamp to 1 − ε gives −log ε per element
   const double j = nn::binary_cross_entropy(tensor({1, 1}, {1, 2}, DType::f64), tensor({0, 1}, {1, 2}, DType::f64)).item();
@@ -76,7 +76,7 @@ TEST(BinaryCrossEntropyWithLogits, ClosedFormStableAndGradient) {
   EXPECT_TRUE(r.ok) << r;
 }
 
-TEST(SoftmaxCrossEntropy, ClosedFormValueAndGradientPMinusYOverM) {
+TEST(SoftmaxCrossEntropy, ValueAndGradientArePMinusYOverM) {
   Tensor Z = leaf64({1, 0, 2, 1, 3, 0}, {3, 2});  // C = 3 classes, m = 2 columns
   Tensor Y = tensor({0, 1, 1, 0, 0, 0}, {3, 2}, DType::f64);  // classes 1 and 0
   Tensor J = nn::softmax_cross_entropy(Z, Y);

@@ -1,5 +1,5 @@
 // Modules: Linear, the activations, Dropout, Sequential naming, mlp, to(DType), summary, and the
-// shape errors in the seed's notation.
+// shape errors in the notation.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -80,6 +80,19 @@ TEST(Linear, ShapeErrorsSpeakTheNotation) {
   expect_error<ShapeError>([&] { net.forward(ones({3, 5})); },
                            {"layer 1: W1 is (3, 2) but A0 has 3 rows; expected n[0] = 2"});
   expect_error<ShapeError>([&] { net.forward(ones({2})); }, {"layer 1", "A0 is (2,)", "2-D"});
+  // Samples as rows, the commonest mistake: the hint says so when the columns match n[0].
+  expect_error<ShapeError>([&] { net.forward(ones({400, 2})); },
+                           {"layer 1: W1 is (3, 2) but A0 has 400 rows; expected n[0] = 2. A0 is (400, 2): samples "
+                            "are columns here, so X = A0 must be (n[0], m) = (2, 400); pass X.T()"});
+  expect_error<ShapeError>([&] { net[2].forward(ones({7, 4})); },
+                           {"layer 2: W2 is (1, 4) but A1 has 7 rows; expected n[1] = 4. A1 is (7, 4): samples are "
+                            "columns here, so A1 must be (n[1], m) = (4, 7); pass A1.T()"});
+  try {  // no hint when neither dim fits
+    net.forward(ones({3, 5}));
+    FAIL() << "no throw";
+  } catch (const ShapeError& e) {
+    EXPECT_EQ(std::string(e.what()).find("samples are columns"), std::string::npos) << e.what();
+  }
   expect_error<DTypeError>([&] { net.forward(ones({2, 5}, DType::f64)); }, {"layer 1", "float32", "float64"});
 }
 

@@ -96,7 +96,7 @@ TEST(Adam, Float32AndTheContractsSignStep) {
 
 // A parameter of 3·2²⁰ + 5 floats is updated in chunks on several threads: every element must
 // get exactly the update a single thread gives it, the odd tail and the chunk seams included.
-TEST(Optimizer, BigParametersSplitAcrossThreadsGiveTheSingleThreadResult) {
+TEST(Optimizer, ThreadSplitGivesTheSingleThreadResult) {
   const int64_t n = 3 * (int64_t{1} << 20) + 5;
   const int saved = get_num_threads();
   auto run = [&](int threads, const char* which) {

@@ -1,6 +1,7 @@
 // safetensors save/load: bit-exact round trips, a file written byte by byte here, optimizer
 // state, and every way a file can be wrong.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -20,7 +21,8 @@ class Safetensors : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("tapegrad_st_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("tapegrad_st_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+            std::to_string(::getpid()));  // other runs of the suite may share the machine
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

@@ -1,5 +1,5 @@
-// End-to-end: the seed's networks trained with the library reach the accuracies the course
-// reports. Seeded, so each run is the same run.
+// End-to-end: the classic course's networks trained with the library reach the accuracies its
+// exercises report. Seeded, so each run is the same run.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,7 +12,7 @@ namespace {
 
 using namespace ad;
 
-// The seed's two-layer network n = (2, 4, 1), small random init, full-batch gradient descent
+// The two-layer network n = (2, 4, 1), small random init, full-batch gradient descent
 // with α = 1.2 for 10,000 steps on the 400 flower points.
 double train_flower(nn::Activation hidden) {
   manual_seed(1);

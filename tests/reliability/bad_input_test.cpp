@@ -370,9 +370,9 @@ void run_table(const std::vector<Row>& rows, size_t at_least) {
   std::printf("[ table    ] %zu misuse rows\n", rows.size());
 }
 
-TEST(BadInput, AutodiffMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(autodiff_rows(), 20); }
+TEST(BadInput, AutodiffMisuseThrowsAReadableError) { run_table(autodiff_rows(), 20); }
 
-TEST(BadInput, NnMisuseThrowsTheRightErrorWithAReadableMessage) { run_table(nn_rows(), 35); }
+TEST(BadInput, NnMisuseThrowsAReadableError) { run_table(nn_rows(), 35); }
 
 TEST(BadInput, TheTablesLeaveNoRecordsBehind) {
   const size_t before = ad::tape_size();
@@ -392,7 +392,7 @@ TEST(EdgeCases, EmptyTensorsReduceToTheEmptySum) {
   EXPECT_EQ(ad::exp(ad::ones({0, 2})).shape(), (ad::Shape{0, 2}));
 }
 
-TEST(EdgeCases, MatmulOverAnEmptyInnerDimIsZeroAndBackpropagates) {
+TEST(EdgeCases, MatmulOverEmptyInnerDimIsZeroAndBackprops) {
   Tensor A = leaf({2, 0}, DType::f64), B = leaf({0, 3}, DType::f64);
   Tensor C = ad::matmul(A, B);
   EXPECT_EQ(C.shape(), (ad::Shape{2, 3}));

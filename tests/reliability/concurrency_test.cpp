@@ -35,7 +35,7 @@ std::vector<double> train(uint64_t seed, int steps) {
   return out;
 }
 
-TEST(Concurrency, FourThreadsTrainingFourModelsMatchSequentialRunsBitForBit) {
+TEST(Concurrency, FourThreadsMatchSequentialRunsBitForBit) {
   const int steps = 200;
   const std::vector<uint64_t> seeds{3, 5, 7, 11};
   std::vector<std::vector<double>> alone;

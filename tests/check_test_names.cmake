@@ -1,0 +1,21 @@
+# Fails when a registered test's name is longer than MAX characters, so that every line ctest
+# prints ("123/456 Test #123: <name> .....   Passed    0.05 sec") fits a 100-column terminal.
+#   cmake -DCTEST=path -DBUILD=dir -DMAX=n -P check_test_names.cmake
+execute_process(COMMAND "${CTEST}" -N --test-dir "${BUILD}" OUTPUT_VARIABLE listing RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "ctest -N failed in ${BUILD}")
+endif()
+string(REGEX MATCHALL "Test +#[0-9]+: [^\n]+" tests "${listing}")
+set(too_long "")
+foreach(line IN LISTS tests)
+  string(REGEX REPLACE "^Test +#[0-9]+: " "" name "${line}")
+  string(LENGTH "${name}" n)
+  if(n GREATER MAX)
+    string(APPEND too_long "\n  ${name} (${n})")
+  endif()
+endforeach()
+list(LENGTH tests count)
+if(too_long)
+  message(FATAL_ERROR "test names longer than ${MAX} characters; shorten them:${too_long}")
+endif()
+message(STATUS "${count} test names, none longer than ${MAX} characters")
