@@ -10,12 +10,13 @@
 
 namespace ad {
 
-/// Element types. Arithmetic and gradients run in the floating types; int64 holds indices and
-/// class labels (argmax's result, index_select's indices), which compare, move and convert.
+/// The element type of a tensor. Arithmetic and gradients run in the floating types; int64 holds
+/// indices and class labels (argmax's result, index_select's indices), which compare, move and
+/// convert.
 enum class DType : uint8_t {
   f32,  ///< float32 (the default)
   f64,  ///< float64 (gradcheck's precision)
-  i64,  ///< int64: indices and class labels
+  i64,  ///< int64 (indices and class labels)
 };
 
 /// Bytes per element of a dtype.

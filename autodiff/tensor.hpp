@@ -154,6 +154,7 @@ void set_num_threads(int n);
 /// The thread count in use (by default OPENBLAS_NUM_THREADS, else the machine's cores).
 int get_num_threads();
 
+/// \cond
 // data<T>() exists for the three element types (defined in tensor.cpp).
 /// \cond
 extern template float* Tensor::data<float>();

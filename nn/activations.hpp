@@ -15,20 +15,23 @@ class ActivationLayer : public Module {
  public:
   /// `slope` is LeakyReLU's slope for Z < 0 (unused by the others).
   explicit ActivationLayer(Activation g, double slope = 0.01) : g_(g), slope_(slope) {}
+  /// A = g(Z) (ad::activate).
   Tensor forward(const Tensor& z) final { return activate(z, g_, slope_); }
+  /// g.
   std::optional<Activation> activation() const final { return g_; }
   /// activation_name(g), with the slope for LeakyReLU: "leaky_relu(0.01)".
   std::string name() const override;
 
  protected:
-  Activation g_;  ///< the activation applied
-  double slope_;  ///< LeakyReLU's slope for Z < 0
+  Activation g_;   ///< the activation
+  double slope_;   ///< LeakyReLU's slope for Z < 0
 };
 
 /// The layer of one fixed activation g; the names below are what a network is built from.
 template <Activation G>
 class Activate : public ActivationLayer {
  public:
+  /// The layer of G.
   Activate() : ActivationLayer(G) {}
 };
 
@@ -46,9 +49,9 @@ using Identity = Activate<Activation::Identity>;
 /// Z for Z > 0, slope·Z otherwise.
 class LeakyReLU : public ActivationLayer {
  public:
-  /// The slope for Z ≤ 0.
+  /// With `slope` for Z < 0.
   explicit LeakyReLU(double slope = 0.01) : ActivationLayer(Activation::LeakyReLU, slope) {}
-  /// The slope for Z ≤ 0.
+  /// The slope for Z < 0.
   double slope() const { return slope_; }
 };
 

@@ -42,7 +42,7 @@ Tensor one_hot(const Tensor& labels, int64_t C, DType dtype = DType::f32);
 /// Integer labels from a (1, m) or (m) tensor of class indices (values must be whole numbers).
 std::vector<int64_t> labels_of(const Tensor& indices);
 
-/// The course's L2 penalty λ/(2m) Σ_l ‖W[l]‖²_F over the weights W[l] of every Linear layer in
+/// The L2 penalty λ/(2m) Σ_l ‖W[l]‖²_F over the weights W[l] of every Linear layer in
 /// the model (biases and other parameters are not penalized). Add it to the cost:
 /// J + l2_regularization(…).
 Tensor l2_regularization(Module& model, double lambda, int64_t m);

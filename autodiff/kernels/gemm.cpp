@@ -8,16 +8,22 @@
 namespace ad::kernels {
 namespace {
 
-// A float32 product with at most kThinGemmMaxRows rows in C and at least this much work goes to
-// the thin kernel: below it OpenBLAS's small-matrix path is faster, and the thread split does
-// not pay. The measurements behind both thresholds are in bench/README.md.
-constexpr int64_t kThinGemmMinWork = int64_t{1} << 22;
+// The backend of each float32 product, by the bake-off in bench/README.md ("Matrix-product
+// backends"): the hand-written kernels only where they beat OpenBLAS and oneDNN, alone or
+// inside a training step.
+//
+// A product with at most kThinGemmMaxRows rows in C and at least this much work goes to the thin
+// kernel: below it OpenBLAS's small-matrix path is as fast, and the thread split does not pay.
+constexpr int64_t kThinGemmMinWork = int64_t{1} << 20;
 
 // Every other float32 product from this many multiply-adds up goes to the packed kernel. It is
-// where OpenBLAS would start splitting a product across its own threads, so OpenBLAS never runs
-// threaded on float32: after a threaded call its workers keep spinning for a long while and
-// take CPU from ours.
+// where OpenBLAS would start splitting a product across its own threads: after a threaded call
+// its workers keep spinning for a long while and take CPU from ours, which makes the large
+// products, a tie in isolation, slower on OpenBLAS inside a training step.
 constexpr int64_t kPackedGemmMinWork = int64_t{1} << 18;
+// Except a C narrower than one of the kernel's 16-wide panels (a batch of a few samples): that
+// wastes most of each register tile, and OpenBLAS is several times faster even threaded.
+constexpr int64_t kPackedGemmMinColumns = 16;
 
 template <class T>
 void fill_zero(int64_t m, int64_t n, T* c, int64_t ldc) {
@@ -29,16 +35,25 @@ CBLAS_TRANSPOSE blas_op(bool trans) { return trans ? CblasTrans : CblasNoTrans; 
 
 }  // namespace
 
+GemmBackend gemm_backend(int64_t m, int64_t n, int64_t k, int64_t lda, bool trans_a, int64_t ldb, bool trans_b,
+                         int64_t ldc) {
+  const int64_t work = m * n * k;
+  if (!trans_a && m <= kThinGemmMaxRows && work >= kThinGemmMinWork && lda == k && ldc == n &&
+      ldb == (trans_b ? k : n) && thin_gemm_available())
+    return GemmBackend::thin;
+  if (work >= kPackedGemmMinWork && n >= kPackedGemmMinColumns && packed_gemm_available()) return GemmBackend::packed;
+  return GemmBackend::blas;
+}
+
 void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b, int64_t ldb,
           bool trans_b, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) return fill_zero(m, n, c, ldc);
-  const int64_t work = m * n * k;
-  if (!trans_a && m <= kThinGemmMaxRows && work >= kThinGemmMinWork && lda == k && ldc == n &&
-      ldb == (trans_b ? k : n) && thin_gemm_available())
-    return thin_product(m, n, k, a, b, trans_b, c);
-  if (work >= kPackedGemmMinWork && packed_gemm_available())
-    return packed_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
+  switch (gemm_backend(m, n, k, lda, trans_a, ldb, trans_b, ldc)) {
+    case GemmBackend::thin: return thin_product(m, n, k, a, b, trans_b, c);
+    case GemmBackend::packed: return packed_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
+    case GemmBackend::blas: break;
+  }
   cblas_sgemm(CblasRowMajor, blas_op(trans_a), blas_op(trans_b), static_cast<blasint>(m), static_cast<blasint>(n),
               static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0f, c,
               static_cast<blasint>(ldc));

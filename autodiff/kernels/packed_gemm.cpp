@@ -1,12 +1,9 @@
 // The packed product kernel (autodiff/kernels/packed_gemm.hpp).
 //
-// Threads: when C has rows to share out and op(B) is at most 4 MB (all of W3's and W4's
-// products), B is packed whole first, all threads packing a share of its panels, and then
-// units of up to 224 rows of C (smaller ones toward the end, see RowUnits) are handed out to
-// the threads as they come for them, each unit computed against the shared packed B.
+// Threads: when C has rows to share out and op(B) is at most 4 MB, B is packed whole first by
+// all threads, then units of C's rows (RowUnits) go to the threads as they come for them.
 // Otherwise each thread takes a fixed range of C's rows or columns and packs its own blocks of
-// both operands. The loops, for a unit or a range (GotoBLAS order; a unit is one block of
-// rows):
+// both operands. The loops, for a unit or a range (GotoBLAS order):
 //   for each block of kNC columns of C:
 //     for each block of kKC along k:       pack op(B)'s (kc × nc) block into 16-wide panels
 //       for each block of kMC rows:        pack op(A)'s (mc × kc) block into 28-row panels
@@ -15,10 +12,9 @@
 //             C[28 × 16] (+)= Ap · Bp      in 28 AVX-512 accumulators
 // The register kernel: per step of k one 16-wide row of the B panel is loaded and 28 FMAs
 // take their A operand as a broadcast from memory (folded into the FMA), so the two FMA
-// ports, not the loads, set the pace. 28 × 16 measured 137–157 GFLOP/s on one core here
-// (FMA peak ~125–155 as the clock moves), 12 × 32 95–151 and 16 × 16 108–137.
-//   - The first k block writes C, later ones add to it: no pass zero-filling C first
-//     (OpenBLAS's beta = 0 clears the whole of C, 64 MB for W4's biggest weight gradient).
+// ports, not the loads, set the pace (28 × 16 beat 12 × 32 and 16 × 16 tiles).
+//   - The first k block writes C, later ones add to it: no pass zero-filling C first (a
+//     wide layer's weight gradient is tens of MB).
 //   - Each tile prefetches the next tile's 28 lines of C while it computes (C is read back
 //     for every k block after the first).
 //   - A is packed with plain copies whichever way it is stored (see ALayout); a transposed B
@@ -34,7 +30,9 @@
 #include <utility>
 
 #include "autodiff/detail/allocate.hpp"
+#include "autodiff/kernels/cpu.hpp"
 #include "autodiff/kernels/parallel.hpp"
+#include "autodiff/kernels/row_units.hpp"
 #include "autodiff/kernels/simd_transpose.hpp"
 
 namespace ad::kernels {
@@ -50,9 +48,8 @@ constexpr int64_t kNC = 1024;  // columns per block: B's packed block (256 × 10
 constexpr int64_t kMC = 224;   // rows per packed A block: 8 panels
 constexpr int64_t kAPanels = kMC / kMR;
 constexpr int64_t kSlotFloats = kAPanels * kMR * kKC + kKC * kNC;
-// The largest op(B) packed whole and shared by the threads (4 MB, W4's biggest B). Every unit of
-// rows streams all of it from L3, so a bigger one is better packed a block at a time (the
-// static split): square 2048² products ran at 146 against 184 GFLOP/s with B shared.
+// The largest op(B) packed whole and shared by the threads (4 MB). Every unit of rows streams
+// all of it from L3, so a bigger one is better packed a block at a time (the static split).
 constexpr int64_t kSharedBMaxFloats = int64_t{1} << 20;
 
 #if defined(__clang__)
@@ -65,8 +62,8 @@ constexpr int64_t kSharedBMaxFloats = int64_t{1} << 20;
 //   - KMajor, when op(A) is A's transpose: element (r, q) at q·28 + r. A step of k is then 28
 //     contiguous floats of A, copied as they are.
 //   - RowMajor, otherwise: element (r, q) at r·kKC + q. A row of A is kc contiguous floats,
-//     copied as they are. (Packing it k-major took 16 × 16 transposes and masked stores
-//     across panels: 15–20% of W4's W2·A1 in perf, against a few % for plain row copies.)
+//     copied as they are. (Packing it k-major would take 16 × 16 transposes and masked
+//     stores across panels, several times the cost of plain row copies.)
 // Rows kKC floats (1 KB) apart spread the panel's lines over all of L1's sets.
 enum class ALayout { KMajor, RowMajor };
 
@@ -197,9 +194,8 @@ struct Operands {
 };
 
 // The cache lines of op(A)'s (mc × kc) block at rows i0…, k p0… (A is read from memory when it
-// is a big weight: W4's W2 is 64 MB), handed out a few at a time so that fetching the next
-// block overlaps the arithmetic on the current one instead of stalling its packing. In perf
-// of W4's W2·A1 the row copies went from 16–17% of the samples to 11–12% with it.
+// is a big weight, tens of MB), handed out a few at a time so that fetching the next block
+// overlaps the arithmetic on the current one instead of stalling its packing.
 class BlockPrefetch {
  public:
   BlockPrefetch() = default;
@@ -316,41 +312,10 @@ void pack_b_panels(const Operands& o, const PackedB& pb, int64_t first, int64_t 
   }
 }
 
-// Rows [i0, i0 + rows) of C, rows ≤ kMC: a unit of work against the shared packed B; none
-// when rows is 0.
-struct RowUnit {
-  int64_t i0 = 0, rows = 0;
-};
-
-// Hands out C's rows in units to the threads as they come for them: units of max_rows while
-// plenty remain, then smaller ones, each about 1 / (2 · threads) of the rows left (at least one
-// 28-row panel), so that the threads finish close together. With whole units to the end, one
-// thread sat idle for 4–6.5% of W4's products' time; with the shrinking ones, 0.5%. The units are
-// the same whichever thread claims them, and no result depends on them: each element of C is
-// summed by one thread in one order.
-class RowUnits {
- public:
-  RowUnits(int64_t m, int64_t max_rows, int64_t threads) : m_(m), max_rows_(max_rows), threads_(threads) {}
-
-  RowUnit claim() {
-    int64_t i0 = next_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (i0 >= m_) return {};
-      const int64_t rest = m_ - i0, share = (rest + 2 * threads_ - 1) / (2 * threads_);
-      const int64_t rows = std::min(rest, std::clamp((share + kMR - 1) / kMR * kMR, kMR, max_rows_));
-      if (next_.compare_exchange_weak(i0, i0 + rows, std::memory_order_relaxed)) return {i0, rows};
-    }
-  }
-
- private:
-  std::atomic<int64_t> next_{0};
-  const int64_t m_, max_rows_, threads_;
-};
-
 // Unit u of C against the shared packed B. As it starts its last block it claims the thread's
 // next unit, whose first A block is prefetched meanwhile, and returns it. (Claiming the next
 // unit when this one starts kept it from the other thread for a whole unit.)
-// When all of k fits one block (W4's weight gradients, k = the batch), the unit's one A block
+// When all of k fits one block (a weight gradient, k = the batch), the unit's one A block
 // serves every block of columns: it is packed once, not once per kNC columns.
 RowUnit product_unit(const Operands& o, const PackedB& pb, RowUnit u, RowUnits& units, float* apack) {
   const bool one_k_block = o.k <= kKC;
@@ -376,10 +341,7 @@ RowUnit product_unit(const Operands& o, const PackedB& pb, RowUnit u, RowUnits& 
 
 }  // namespace
 
-bool packed_gemm_available() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
-}
+bool packed_gemm_available() { return avx512_enabled(); }
 
 void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b,
                  int64_t ldb, bool trans_b, float* c, int64_t ldc) {
@@ -390,9 +352,9 @@ void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, b
   const bool split_rows = m >= 16 * threads && (n <= m || n < 16 * threads);
   if (split_rows && PackedB::floats(n, k) <= kSharedBMaxFloats) {
     // B packed once, by all threads (a static share of its panels each), then units of rows
-    // handed out one at a time: a thread on a slowed core takes fewer. (Halves fixed in
-    // advance finished up to 2× apart on this VM: one W4 product took 79 ms, its faster half
-    // 38.) Each C element is still summed by one thread in one order.
+    // handed out one at a time: a thread on a slowed core (a shared machine) takes fewer,
+    // where halves fixed in advance would wait for the slower one. Each C element is still
+    // summed by one thread in one order.
     const int64_t unit = std::clamp<int64_t>((m + 4 * threads - 1) / (4 * threads) + kMR - 1, kMR, kMC) / kMR * kMR;
     const int64_t apanel_floats = kAPanels * kMR * kKC;
     const size_t bytes = static_cast<size_t>(PackedB::floats(n, k) + threads * apanel_floats) * sizeof(float);
@@ -401,7 +363,7 @@ void packed_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, b
     parallel_for(
         panels_of(n), std::max<int64_t>(1, (int64_t{1} << 14) / k),
         [&](int64_t first, int64_t last) { pack_b_panels(o, pb, first, last); }, 1);
-    RowUnits units(m, unit, threads);
+    RowUnits units(m, unit, kMR, threads);
     parallel_for(
         threads, 1,
         [&](int64_t t, int64_t) {

@@ -1,18 +1,15 @@
-// Internal: large float32 products, C (m × n) = op(A) · op(B), by packing blocks of the
-// operands and running a 28 × 16 AVX-512 register kernel over them (the GotoBLAS / BLIS
-// scheme). OpenBLAS 0.3.21 runs the products of a wide layer (4096 × 256 from k = 4096, its
-// weight gradient 4096 × 4096 from k = 256) at 65–70% of this CPU's FMA throughput; its square
-// products reach ~85%. This kernel is built for the skinny shapes: no zero-fill pass over C (the
-// first k block writes it), both transposes handled while packing, C split evenly across
-// threads. ad::gemm uses it for every float32 product from 2.6·10⁵ multiply-adds that the
-// thin kernel does not take.
+// Internal: float32 products, C (m × n) = op(A) · op(B), by packing blocks of the operands and
+// running a 28 × 16 AVX-512 register kernel over them (the GotoBLAS / BLIS scheme), built for
+// the skinny shapes of a network's layers: no zero-fill pass over C (the first k block writes
+// it), both transposes handled while packing, C split evenly across threads. kernels::gemm
+// (gemm.cpp) says which products it takes, and bench/README.md why.
 #pragma once
 
 #include <cstdint>
 
 namespace ad::kernels {
 
-/// Whether packed_gemm runs here: an x86-64 CPU with AVX-512F (checked once).
+/// Whether packed_gemm runs here: avx512_enabled() (kernels/cpu.hpp).
 bool packed_gemm_available();
 
 /// C (m × n) = op(A) · op(B), row-major, with op(A) = A (m × k, rows lda apart) or, when

@@ -7,8 +7,7 @@
 // FMAs: the two load ports keep pace with the two FMA units).
 //   - A's chunk is packed k-major (Ap[q][i] = A[i][k0 + q]) once per k chunk: read in place its
 //     rows are k floats apart, which for a wide input (k = 12288: 48 KB) puts all m rows in one
-//     L1 set, and they evict each other on every step (W2's W1·X: 2.8 ms unpacked, 1.8–2.2
-//     packed, 1.6–1.7 with the prefetching below; OpenBLAS 1.8–2.0, single thread).
+//     L1 set, and they evict each other on every step.
 //   - B (k × n) is read in place, 16 columns at a time; a partial last block is copied into a
 //     zero-padded panel. While one chunk is computed the next chunk's rows (contiguous memory)
 //     are prefetched, one cache line per step, so streaming B overlaps the arithmetic.
@@ -21,6 +20,7 @@
 #include <cstring>
 #include <utility>
 
+#include "autodiff/kernels/cpu.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/kernels/simd_transpose.hpp"
 
@@ -102,10 +102,7 @@ struct Buffers {
 
 }  // namespace
 
-bool thin_gemm_available() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
-}
+bool thin_gemm_available() { return avx512_enabled(); }
 
 void thin_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, bool trans_b,
                float* c, int64_t ldc) {

@@ -1,8 +1,8 @@
 // Internal: float32 products with few rows, C (m × n) = A (m × k) · B or A · Bᵀ with m ≤ 24,
 // the shape of a narrow layer's forward product with a wide input (W1·X) and of its weight
-// gradient (dZ1·Xᵀ). OpenBLAS runs these at ~60 GFLOP/s whatever its thread count (square
-// products reach 150 per core here): it splits them over their few rows, and packs the whole
-// of the wide operand into panels built for square tiles.
+// gradient (dZ1·Xᵀ). OpenBLAS runs these far below its square-product speed whatever its
+// thread count: it splits them over their few rows, and packs the whole of the wide operand
+// into panels built for square tiles (bench/README, the bake-off).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@ namespace ad::kernels {
 /// The most rows of C the kernel keeps in registers at once (and the largest m it takes).
 inline constexpr int64_t kThinGemmMaxRows = 24;
 
-/// Whether thin_gemm runs here: an x86-64 CPU with AVX-512F (checked once).
+/// Whether thin_gemm runs here: avx512_enabled() (kernels/cpu.hpp).
 bool thin_gemm_available();
 
 /// C (m × n) = A (m × k) · B, with B (k × n) or, when `trans_b`, B (n × k) and its transpose

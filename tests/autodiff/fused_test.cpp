@@ -54,7 +54,9 @@ TEST_P(BiasActTest, SameAsAddThenActivation) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(, BiasActTest, ::testing::Values(Activation::Identity, Activation::Sigmoid, Activation::ReLU, Activation::Tanh),
+INSTANTIATE_TEST_SUITE_P(, BiasActTest,
+                         ::testing::Values(Activation::Identity, Activation::Sigmoid, Activation::ReLU,
+                                           Activation::Tanh),
                          [](const auto& info) { return std::string(ad::activation_name(info.param)); });
 
 // ad::linear is bias_act(matmul(W, X), b, g) in one record: the same bits for A, dW, dX, db.
