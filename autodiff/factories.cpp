@@ -1,13 +1,16 @@
 // Factories, the per-thread random generator, and the thread count.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <new>
 #include <random>
 #include <type_traits>
 
 #include "autodiff/detail/random.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/engine/access.hpp"
+#include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/parallel.hpp"
@@ -51,15 +54,29 @@ void check_whole(const char* op, const std::vector<double>& values) {
                                    values[i], i));
 }
 
-
-// An uninitialized tensor; `op` names the caller in errors.
+// An uninitialized tensor; `op` names the caller in errors. A size the checks pass but the
+// system cannot back (zeros({1 << 40}): 4 TiB) is a ValueError too, not std::bad_alloc.
 Tensor make(const char* op, const Shape& shape, DType dtype) {
   check_shape(op, shape, dtype);
   auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = dtype;
   impl->shape = shape;
-  impl->storage = detail::Storage::create(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
+  const size_t bytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
+  try {
+    impl->storage = detail::Storage::create(bytes);
+  } catch (const std::bad_alloc&) {
+    throw ValueError(fmt::format("{}: shape {} of {} is too large to allocate ({} bytes: out of memory)", op,
+                                 shape.str(), dtype_name(dtype), bytes));
+  }
   return detail::wrap(std::move(impl));
+}
+
+// A new tensor with every element `value`, written by a kernel (so a trace replays it). A fresh
+// tensor's values are not an in-place change: its version stays 0.
+Tensor filled(const char* op, const Shape& shape, double value, DType dtype) {
+  Tensor t = make(op, shape, dtype);
+  kernels::launch(op, {}, {detail::buffer(t)}, [value](const Operands& o) { kernels::fill(o.out(0), value); });
+  return t;
 }
 
 // A uniform double in [0, 1) from the top 53 bits of one draw.
@@ -91,14 +108,9 @@ void fill_from(kernels::Out out, const double* values) {
 
 Tensor empty(const Shape& shape, DType dtype) { return make("empty", shape, dtype); }
 
-Tensor full(const Shape& shape, double value, DType dtype) {
-  Tensor t = make("full", shape, dtype);
-  t.fill_(value);
-  return t;
-}
-
-Tensor zeros(const Shape& shape, DType dtype) { return make("zeros", shape, dtype).fill_(0.0); }
-Tensor ones(const Shape& shape, DType dtype) { return make("ones", shape, dtype).fill_(1.0); }
+Tensor full(const Shape& shape, double value, DType dtype) { return filled("full", shape, value, dtype); }
+Tensor zeros(const Shape& shape, DType dtype) { return filled("zeros", shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return filled("ones", shape, 1.0, dtype); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }

@@ -9,9 +9,18 @@
 ///   ad::Tensor s = ad::sigmoid(x.detach());
 ///   ad::Tensor y = x.detach() * s;
 ///   return ad::record_op("swish", "dX = dY ⊙ (s + x·s(1−s))", {x}, y,
-///                        [x, s](ad::BackwardContext& c) { c.add(0, c.grad() * (s + x * s * (1.0 - s))); });
+///                        [sx = ad::SavedTensor(x), s](ad::BackwardContext& c) {
+///                          const ad::Tensor& x = c.saved(sx);  // throws if x changed in place since
+///                          c.add(0, c.grad() * (s + x * s * (1.0 - s)));
+///                        });
 /// }
 /// \endcode
+///
+/// A rule that reads a tensor the user can still change (an input, or a detach() of one) keeps
+/// it as a SavedTensor and reads it through c.saved(): changing it in place between the forward
+/// pass and backward() (an optimizer step, copy_, fill_ under NoGradGuard) then throws
+/// UsageError instead of giving a gradient computed from the new values, as LibTorch does. The
+/// op's own output, read through c.output(), is checked the same way.
 #pragma once
 
 #include <cstddef>
@@ -68,6 +77,22 @@ Tensor record_rule(const char* name, const char* math, const Tensor* const* inpu
 }
 }  // namespace detail
 
+/// A tensor kept for a backward rule, with the version its values had when it was saved
+/// (Tensor::version()). Read it with BackwardContext::saved().
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  /// Keeps `t` (an undefined `t` keeps nothing).
+  explicit SavedTensor(Tensor t) : t_(std::move(t)), version_(t_.defined() ? t_.version() : 0) {}
+  /// Whether a tensor is kept.
+  bool defined() const { return t_.defined(); }
+
+ private:
+  friend class BackwardContext;
+  Tensor t_;
+  uint32_t version_ = 0;
+};
+
 /// What a backward rule sees: the gradient of its output and a way to pass gradients on.
 class BackwardContext {
  public:
@@ -76,7 +101,11 @@ class BackwardContext {
   /// Whether input `i` wants a gradient (skip computing it when not).
   bool needs(size_t i) const;
   /// The op's output (only when recorded with save_output); differentiable under create_graph.
+  /// Throws UsageError when its values were changed in place since it was recorded.
   Tensor output() const;
+  /// The saved tensor; throws UsageError naming it and the op when its values were changed in
+  /// place since it was saved (the gradient would be computed from the new values).
+  const Tensor& saved(const SavedTensor& s) const;
   /// Shape of input `i`.
   const Shape& input_shape(size_t i) const;
   /// Passes dJ/d(input i) on; a gradient in the broadcast shape is summed back by the engine.

@@ -76,6 +76,11 @@ class Tensor {
   Tensor detach() const;
   /// The transpose of a 2-D tensor (see ad::transpose).
   Tensor T() const;
+  /// How many times the values were changed in place (copy_, fill_, add_, mul_, an optimizer
+  /// step, a load), counted per storage: a detach() shares its tensor's count. A backward rule
+  /// that saved this tensor compares it (see SavedTensor). Writes through data<T>() are not
+  /// counted.
+  uint32_t version() const { return impl()->storage->version.load(std::memory_order_relaxed); }
 
   /// Marks a leaf as needing its gradient (or not); returns *this. Only floating tensors can.
   Tensor& requires_grad_(bool enable = true);

@@ -22,13 +22,17 @@ namespace {
 // swish(x) = x·σ(x);  swish′(x) = σ(x) + x·σ(x)(1 − σ(x)).
 // The forward runs without recording (on detached inputs); record_op then puts one record on
 // the tape whose rule is written with tensor ops, so create_graph can differentiate it again.
+// The rule keeps x as a SavedTensor: if x is changed in place before backward, c.saved() throws
+// instead of differentiating at the new values.
 ad::Tensor swish(const ad::Tensor& x) {
   ad::Tensor s = ad::sigmoid(x.detach());
   ad::Tensor y = x.detach() * s;
-  return ad::record_op("swish", "dX = dY ⊙ (σ(x) + x·σ(x)(1 − σ(x)))", {x}, y, [x](ad::BackwardContext& c) {
-    ad::Tensor sig = ad::sigmoid(x);  // recomputed from x so a second derivative sees its dependence on x
-    c.add(0, c.grad() * (sig + x * sig * (1.0 - sig)));
-  });
+  return ad::record_op("swish", "dX = dY ⊙ (σ(x) + x·σ(x)(1 − σ(x)))", {x}, y,
+                       [sx = ad::SavedTensor(x)](ad::BackwardContext& c) {
+                         const ad::Tensor& x = c.saved(sx);
+                         ad::Tensor sig = ad::sigmoid(x);  // from x, so a second derivative sees x in it
+                         c.add(0, c.grad() * (sig + x * sig * (1.0 - sig)));
+                       });
 }
 
 // The activation as a module, to sit between Linear layers like nn::ReLU.
@@ -83,10 +87,12 @@ void define_and_check(ex::Notebook& nb) {
   nb.code(R"code(ad::Tensor swish(const ad::Tensor& x) {
   ad::Tensor s = ad::sigmoid(x.detach());
   ad::Tensor y = x.detach() * s;
-  return ad::record_op("swish", "dX = dY ⊙ (σ(x) + x·σ(x)(1 − σ(x)))", {x}, y, [x](ad::BackwardContext& c) {
-    ad::Tensor sig = ad::sigmoid(x);
-    c.add(0, c.grad() * (sig + x * sig * (1.0 - sig)));
-  });
+  return ad::record_op("swish", "dX = dY ⊙ (σ(x) + x·σ(x)(1 − σ(x)))", {x}, y,
+                       [sx = ad::SavedTensor(x)](ad::BackwardContext& c) {
+                         const ad::Tensor& x = c.saved(sx);
+                         ad::Tensor sig = ad::sigmoid(x);
+                         c.add(0, c.grad() * (sig + x * sig * (1.0 - sig)));
+                       });
 })code");
   ad::Tensor x = ad::tensor({-2, -0.5, 0, 0.5, 2}, {1, 5}, ad::DType::f64).requires_grad_();
   size_t start = ad::tape_size();

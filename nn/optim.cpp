@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autodiff/autodiff.hpp"
+#include "autodiff/engine/access.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/parallel.hpp"
 #include "autodiff/kernels/simd.hpp"
@@ -28,7 +29,13 @@ void check_unit(const char* who, const char* what, double v) {
   if (!(v >= 0.0 && v < 1.0)) throw ValueError(fmt::format("{}: {} = {} must be in [0, 1)", who, what, v));
 }
 
-// Calls f(i, p, g, n) with typed pointers for every parameter that has a gradient.
+void check_weight_decay(const char* who, double wd) {
+  if (!(wd >= 0.0 && std::isfinite(wd)))
+    throw ValueError(fmt::format("{}: weight_decay = {} must be finite and ≥ 0", who, wd));
+}
+
+// Calls f(i, p, g, n) with typed pointers for every parameter that has a gradient, counting
+// the in-place change (so a graph recorded before the step cannot backpropagate stale values).
 template <class F>
 void for_each_with_grad(const std::vector<Tensor>& params, F f) {
   NoGradGuard no_grad;
@@ -36,6 +43,7 @@ void for_each_with_grad(const std::vector<Tensor>& params, F f) {
     const Tensor& p = params[i];
     Tensor g = p.grad();
     if (!g.defined()) continue;
+    ad::detail::bump_version(*ad::detail::impl_of(p)->storage);
     kernels::dispatch(p.dtype(), [&](auto tag) {
       using T = decltype(tag);
       f(i, ptr<T>(p), static_cast<const T*>(ptr<T>(g)), p.numel());
@@ -107,7 +115,7 @@ size_t Optimizer::add_slot(const std::string& slot) {
 SGD::SGD(std::vector<Tensor> params, double lr, SGDOptions options)
     : Optimizer(std::move(params), lr, "SGD"), opt_(options) {
   check_unit("SGD", "momentum", opt_.momentum);
-  if (opt_.weight_decay < 0) throw ValueError(fmt::format("SGD: weight_decay = {} must be ≥ 0", opt_.weight_decay));
+  check_weight_decay("SGD", opt_.weight_decay);
   if (opt_.momentum > 0) velocity_ = add_slot("velocity");
 }
 
@@ -133,6 +141,7 @@ RMSprop::RMSprop(std::vector<Tensor> params, double lr, RMSpropOptions options)
     : Optimizer(std::move(params), lr, "RMSprop"), opt_(options) {
   check_unit("RMSprop", "alpha", opt_.alpha);
   if (!(opt_.eps > 0)) throw ValueError(fmt::format("RMSprop: eps = {} must be > 0", opt_.eps));
+  check_weight_decay("RMSprop", opt_.weight_decay);
   square_avg_ = add_slot("square_avg");
 }
 
@@ -157,6 +166,7 @@ Adam::Adam(std::vector<Tensor> params, double lr, AdamOptions options)
   check_unit("Adam", "beta1", opt_.beta1);
   check_unit("Adam", "beta2", opt_.beta2);
   if (!(opt_.eps > 0)) throw ValueError(fmt::format("Adam: eps = {} must be > 0", opt_.eps));
+  check_weight_decay("Adam", opt_.weight_decay);
   m_ = add_slot("m");
   v_ = add_slot("v");
 }

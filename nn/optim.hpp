@@ -79,6 +79,8 @@ struct SGDOptions {
 class SGD : public Optimizer {
  public:
   /// Updates `params` with learning rate α = lr.
+  /// Throws ValueError for momentum outside [0, 1), or a weight_decay that is negative or not
+  /// finite.
   SGD(std::vector<Tensor> params, double lr, SGDOptions options = {});
   std::string name() const override { return "sgd"; }
 
@@ -101,6 +103,8 @@ struct RMSpropOptions {
 class RMSprop : public Optimizer {
  public:
   /// Updates `params` with learning rate lr.
+  /// Throws ValueError for alpha outside [0, 1), eps ≤ 0, or a weight_decay that is negative or
+  /// not finite.
   RMSprop(std::vector<Tensor> params, double lr = 0.01, RMSpropOptions options = {});
   std::string name() const override { return "rmsprop"; }
 
@@ -125,6 +129,8 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   /// Updates `params` with learning rate lr.
+  /// Throws ValueError for beta1 or beta2 outside [0, 1), eps ≤ 0, or a weight_decay that is
+  /// negative or not finite.
   Adam(std::vector<Tensor> params, double lr = 1e-3, AdamOptions options = {});
   std::string name() const override { return "adam"; }
 

@@ -17,12 +17,20 @@ void release_last(Node* n);
 /// A refcounted block of element memory; the header lives at the front of its own block.
 struct Storage {
   std::atomic<int32_t> refs_{0};
+  /// In-place changes of the values so far (Tensor::version()). Shared by every tensor on this
+  /// storage, as LibTorch's version counter is shared by views. Relaxed: changing values that
+  /// another thread reads is a data race on the values already.
+  std::atomic<uint32_t> version{0};
   size_t bytes = 0;
   void* data = nullptr;
   /// A new storage of `bytes` bytes from the caching allocator (contents uninitialized).
   static Ref<Storage> create(size_t bytes);
 };
 void release_last(Storage* s);
+/// Counts one in-place change of the values in `s`.
+inline void bump_version(Storage& s) {
+  s.version.store(s.version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
 
 struct TensorImpl {
   std::atomic<int32_t> refs_{0};

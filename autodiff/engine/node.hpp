@@ -48,6 +48,7 @@ class Node {
   Shape out_shape;
   DType out_dtype = DType::f32;
   Ref<Storage> saved_output;  // the output's values, when the rule asked for them
+  uint32_t saved_output_version = 0;  // saved_output's version when recorded
   bool freed = false;
   int32_t capture_index = -1;  // set while ad::grad() collects this intermediate's gradient
   Node* next_dead = nullptr;   // links records waiting to be destroyed (see release_last)

@@ -43,9 +43,10 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = zip("mul", a, b, [](auto x, auto y) { return x * y; });
   if (!should_record({&a, &b})) return out;
   return record_op("mul", "dA = dZ ⊙ B, dB = dZ ⊙ A", {a, b}, out,
-                   [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor()](BackwardContext& c) {
-                     if (c.needs(0)) c.add(0, c.grad() * sb);
-                     if (c.needs(1)) c.add(1, c.grad() * sa);
+                   [sa = SavedTensor(b.requires_grad() ? a : Tensor()),
+                    sb = SavedTensor(a.requires_grad() ? b : Tensor())](BackwardContext& c) {
+                     if (c.needs(0)) c.add(0, c.grad() * c.saved(sb));
+                     if (c.needs(1)) c.add(1, c.grad() * c.saved(sa));
                    });
 }
 
@@ -53,7 +54,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = zip("div", a, b, [](auto x, auto y) { return x / y; });
   if (!should_record({&a, &b})) return out;
-  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [b](BackwardContext& c) {
+  return record_op("div", "dA = dZ / B, dB = −dZ ⊙ A / B²", {a, b}, out, [sb = SavedTensor(b)](BackwardContext& c) {
+    const Tensor& b = c.saved(sb);
     if (c.needs(0)) c.add(0, c.grad() / b);
     if (c.needs(1)) c.add(1, -c.grad() * c.output() / b);
   }, b.requires_grad());
@@ -68,8 +70,8 @@ Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, Pick p
   Tensor out = zip(name, a, b, pick);
   if (!should_record({&a, &b})) return out;
   return record_op(name, "dA = dZ ⊙ [A selected], dB = dZ ⊙ [B selected] (ties: ½ each)", {a, b}, out,
-                   [a = a.detach(), b = b.detach(), name, weight](BackwardContext& c) {
-                     Tensor wa = zip(name, a, b, weight);
+                   [sa = SavedTensor(a.detach()), sb = SavedTensor(b.detach()), name, weight](BackwardContext& c) {
+                     Tensor wa = zip(name, c.saved(sa), c.saved(sb), weight);
                      if (c.needs(0)) c.add(0, c.grad() * wa);
                      if (c.needs(1)) c.add(1, c.grad() * (1.0 - wa));
                    });
@@ -101,7 +103,9 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   kernels::launch("where", {buffer(mask), buffer(a), buffer(b)}, {buffer(out)},
                   [](const Operands& o) { kernels::where(o.in(0), o.in(1), o.in(2), o.out(0)); });
   if (!should_record({&a, &b})) return out;
-  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [m = mask.detach()](BackwardContext& c) {
+  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out,
+                   [sm = SavedTensor(mask.detach())](BackwardContext& c) {
+    const Tensor& m = c.saved(sm);
     Tensor zero = zeros({}, c.grad().dtype());
     if (c.needs(0)) c.add(0, where(m, c.grad(), zero));
     if (c.needs(1)) c.add(1, where(m, zero, c.grad()));
@@ -123,7 +127,10 @@ Tensor scalar_div(double s, const Tensor& x) {
   Tensor out = detail::map("scalar_div", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
   if (!should_record({&x})) return out;
   return record_op("scalar_div", "dX = −s·dY / X²", {x}, out,
-                   [x, s](BackwardContext& c) { c.add(0, c.grad() * (-s) / (x * x)); });
+                   [sx = SavedTensor(x), s](BackwardContext& c) {
+                     const Tensor& x = c.saved(sx);
+                     c.add(0, c.grad() * (-s) / (x * x));
+                   });
 }
 
 namespace {
@@ -173,12 +180,12 @@ Tensor operator/(double s, const Tensor& x) { return scalar_div(s, x); }
 
 namespace {
 
-// Checks an in-place binary op: both defined, one dtype, *this not part of a recorded graph,
-// and src broadcasting to *this's shape.
+// Checks an in-place binary op: both defined, one dtype, src broadcasting to *this's shape,
+// and *this not part of a recorded graph (last: it counts the change once the others pass).
 void check_in_place_binary(const char* op, const Tensor& dst, const Tensor& src) {
   detail::check_binary(op, dst, src);
-  detail::check_in_place(op, dst);
   detail::check_broadcasts_to(op, "the source", src.shape(), "the destination", dst.shape());
+  detail::check_in_place(op, dst);
 }
 
 }  // namespace
@@ -236,12 +243,13 @@ Tensor& Tensor::div_(double s) {
 
 Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_same_dtype("copy_", *this, src);
+  const bool same_shape = src.shape() == shape();
+  if (!same_shape) detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
   detail::check_in_place("copy_", *this);
-  if (src.shape() == shape()) {
+  if (same_shape) {
     kernels::launch("copy_", {buffer(src)}, {buffer(*this)}, [](const Operands& o) { kernels::copy(o.in(0), o.out(0)); });
     return *this;
   }
-  detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
   kernels::launch("copy_", {buffer(src)}, {buffer(*this)}, [](const Operands& o) { kernels::broadcast(o.in(0), o.out(0)); });
   return *this;
 }

@@ -110,10 +110,11 @@ Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Activation g) {
   // W is kept only when X needs its gradient, and X only when W does (as matmul keeps them).
   return record_op("linear", "dZ = dA ⊙ g'(Z), dW = dZ · Xᵀ, dX = Wᵀ · dZ, db = Σ dZ over broadcast dims", {w, x, b},
                    out,
-                   [g, sw = x.requires_grad() ? w : Tensor(), sx = w.requires_grad() ? x : Tensor()](BackwardContext& c) {
+                   [g, sw = SavedTensor(x.requires_grad() ? w : Tensor()),
+                    sx = SavedTensor(w.requires_grad() ? x : Tensor())](BackwardContext& c) {
                      Tensor dz = g == Activation::Identity ? c.grad() : act_backward(c.grad(), c.output(), g);
-                     if (c.needs(0)) c.add(0, gemm(dz, sx, false, true));
-                     if (c.needs(1)) c.add(1, gemm(sw, dz, true, false));
+                     if (c.needs(0)) c.add(0, gemm(dz, c.saved(sx), false, true));
+                     if (c.needs(1)) c.add(1, gemm(c.saved(sw), dz, true, false));
                      if (c.needs(2)) c.add(2, dz);
                    },
                    g != Activation::Identity);
@@ -135,10 +136,11 @@ Tensor act_backward(const Tensor& grad, const Tensor& a, Activation g) {
   kernels::Curvature k;
   kernels::visit_fusable(g, [&](auto fn) { k = decltype(fn)::kCurvature; });
   return record_op("act_backward", "d(dA) = dY ⊙ g'(A); dA_out (A) = dY ⊙ dA ⊙ d(g')/dA", {grad, a}, out,
-                   [g, k, a, saved = a.requires_grad() ? grad : Tensor()](BackwardContext& c) {
-                     if (c.needs(0)) c.add(0, act_backward(c.grad(), a, g));
+                   [g, k, sa = SavedTensor(a), sg = SavedTensor(a.requires_grad() ? grad : Tensor())](BackwardContext& c) {
+                     const Tensor& av = c.saved(sa);
+                     if (c.needs(0)) c.add(0, act_backward(c.grad(), av, g));
                      if (c.needs(1) && (k.scale != 0.0 || k.shift != 0.0))
-                       c.add(1, c.grad() * saved * affine(a, k.scale, k.shift));
+                       c.add(1, c.grad() * c.saved(sg) * affine(av, k.scale, k.shift));
                    });
 }
 

@@ -52,11 +52,12 @@ Tensor gemm(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   Tensor c = gemm_kernel(a, b, ta, tb);
   if (!detail::should_record({&a, &b})) return c;
   return record_op(ta || tb ? "gemm" : "matmul", "dA = dC · Bᵀ, dB = Aᵀ · dC", {a, b}, c,
-                   [sa = b.requires_grad() ? a : Tensor(), sb = a.requires_grad() ? b : Tensor(), ta,
-                    tb](BackwardContext& ctx) {
+                   [sa = SavedTensor(b.requires_grad() ? a : Tensor()), sb = SavedTensor(a.requires_grad() ? b : Tensor()),
+                    ta, tb](BackwardContext& ctx) {
                      const Tensor& g = ctx.grad();
-                     if (ctx.needs(0)) ctx.add(0, ta ? gemm(sb, g, tb, true) : gemm(g, sb, false, !tb));
-                     if (ctx.needs(1)) ctx.add(1, tb ? gemm(g, sa, true, ta) : gemm(sa, g, !ta, false));
+                     const Tensor &a = ctx.saved(sa), &b = ctx.saved(sb);
+                     if (ctx.needs(0)) ctx.add(0, ta ? gemm(b, g, tb, true) : gemm(g, b, false, !tb));
+                     if (ctx.needs(1)) ctx.add(1, tb ? gemm(g, a, true, ta) : gemm(a, g, !ta, false));
                    });
 }
 

@@ -102,7 +102,8 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels_or_targe
   Tensor out = sum_pairs("softmax_cross_entropy", lsm, targets.detach(), -inv_m, [](auto l, auto y) { return y == 0 ? decltype(l){0} : y * l; });
   if (!should_record({&logits, &targets})) return out;
   return record_op("softmax_cross_entropy", "dZ = (softmax(Z) − Y) / m, dY = −log_softmax(Z) / m", {logits, targets},
-                   out, [logits, targets, d, inv_m](BackwardContext& c) {
+                   out, [sz = SavedTensor(logits), sy = SavedTensor(targets), d, inv_m](BackwardContext& c) {
+                     const Tensor &logits = c.saved(sz), &targets = c.saved(sy);
                      Tensor g = c.grad() * inv_m;
                      if (c.needs(0)) c.add(0, g * (softmax(logits, d) * sum(targets, d, true) - targets));
                      if (c.needs(1)) c.add(1, -g * log_softmax(logits, d));
@@ -117,7 +118,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   Tensor out = sum_pairs("binary_cross_entropy_with_logits", logits, targets, inv_n, [](auto z, auto y) { return kernels::vm::softplus(z) - z * y; });
   if (!should_record({&logits, &targets})) return out;
   return record_op("binary_cross_entropy_with_logits", "dZ = (σ(Z) − Y) / n, dY = −Z / n", {logits, targets}, out,
-                   [logits, targets, inv_n](BackwardContext& c) {
+                   [sz = SavedTensor(logits), sy = SavedTensor(targets), inv_n](BackwardContext& c) {
+                     const Tensor &logits = c.saved(sz), &targets = c.saved(sy);
                      Tensor g = c.grad() * inv_n;
                      if (c.needs(0)) c.add(0, g * (sigmoid(logits) - targets));
                      if (c.needs(1)) c.add(1, -g * logits);
@@ -141,7 +143,9 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   });
   if (!should_record({&probs, &targets})) return out;
   return record_op("binary_cross_entropy", "dA = (A − Y) / (A(1 − A)) / n, dY = (log(1 − A) − log A) / n",
-                   {probs, targets}, out, [probs, targets, eps, n](BackwardContext& c) {
+                   {probs, targets}, out,
+                   [sa = SavedTensor(probs), sy = SavedTensor(targets), eps, n](BackwardContext& c) {
+                     const Tensor &probs = c.saved(sa), &targets = c.saved(sy);
                      if (is_grad_enabled()) {  // create_graph: the formulas as recorded ops
                        Tensor a = clamp(probs, eps, 1.0 - eps);
                        if (c.needs(0)) c.add(0, c.grad() * (a - targets) / (a * (1.0 - a)) / n);

@@ -121,8 +121,8 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   if (!should_record({&x})) return out;
   // The 0/1 mask of the maxima is rebuilt from x when backward runs, not kept from forward.
   return record_op("max", "dX = dY at the first maximum of each lane, 0 elsewhere", {x}, out,
-                   [xv = x.detach(), d, kept](BackwardContext& c) {
-                     c.add(0, reshape(c.grad(), kept) * argmax_mask(xv, d));
+                   [sx = SavedTensor(x.detach()), d, kept](BackwardContext& c) {
+                     c.add(0, reshape(c.grad(), kept) * argmax_mask(c.saved(sx), d));
                    });
 }
 

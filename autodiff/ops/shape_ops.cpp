@@ -184,8 +184,9 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
                     for (int64_t j = 0, k = o.in(1).shape.numel(); j < k; ++j)
                       if (p[j] < -n || p[j] >= n)
                         throw ValueError(fmt::format(
-                            "index_select: index {} (position {}) is out of range for dim {} of {} (size {})", p[j], j,
-                            dim, xs.str(), n));
+                            "index_select: index {} (position {}) is out of range for dim {} of {} (size {}): "
+                            "indices lie in [{}, {}), negative ones counting from the end",
+                            p[j], j, dim, xs.str(), n, -n, n));
                     kernels::index_select(o.in(0), d, p, o.out(0));
                   });
   if (!should_record({&x})) return out;

@@ -17,8 +17,10 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape);
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim);
 /// Elements start ≤ i < end along `dim` (negative bounds count from the end).   dX = dY in that slice, 0 elsewhere
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end);
-/// The entries `index` (a 1-D int64 tensor; negative entries count from the end) along `dim`,
-/// repeats allowed.                   dX = dY scattered back, repeats summed
+/// The entries `index` (a 1-D int64 tensor) along `dim`, repeats allowed. For a dim of size n
+/// each index lies in [−n, n); a negative one counts from the end, as x[-1] does in LibTorch and
+/// NumPy (−1 is the last entry, −n the first); any other is a ValueError.
+///                                    dX = dY scattered back, repeats summed
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 /// The same with the indices as a list.
 Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& index);

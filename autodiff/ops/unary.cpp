@@ -26,7 +26,8 @@ Tensor exp(const Tensor& x) {
 Tensor log(const Tensor& x) {
   Tensor y = map("log", x, [](auto v) { return kernels::vm::log(v); });
   if (!should_record({&x})) return y;
-  return record_op("log", "dX = dY / x", {x}, y, [x](BackwardContext& c) { c.add(0, c.grad() / x); });
+  return record_op("log", "dX = dY / x", {x}, y,
+                   [sx = SavedTensor(x)](BackwardContext& c) { c.add(0, c.grad() / c.saved(sx)); });
 }
 
 Tensor sqrt(const Tensor& x) {
@@ -43,16 +44,16 @@ Tensor abs(const Tensor& x) {
   Tensor y = map("abs", x, [](auto v) { return std::abs(v); });
   if (!should_record({&x})) return y;
   return record_op("abs", "dX = dY ⊙ sign(x)", {x}, y,
-                   [xv = x.detach()](BackwardContext& c) { c.add(0, c.grad() * sign(xv)); });
+                   [sx = SavedTensor(x.detach())](BackwardContext& c) { c.add(0, c.grad() * sign(c.saved(sx))); });
 }
 
 Tensor pow(const Tensor& x, double p) {
   Tensor y = p == 2.0 ? map("pow", x, [](auto v) { return v * v; })
                       : map("pow", x, [p](auto v) { return std::pow(v, static_cast<decltype(v)>(p)); });
   if (!should_record({&x})) return y;
-  return record_op("pow", "dX = dY ⊙ p·xᵖ⁻¹", {x}, y, [x, p](BackwardContext& c) {
+  return record_op("pow", "dX = dY ⊙ p·xᵖ⁻¹", {x}, y, [sx = SavedTensor(x), p](BackwardContext& c) {
     if (p == 0.0) return;  // a constant: no gradient
-    c.add(0, p == 1.0 ? c.grad() : c.grad() * (p * pow(x, p - 1.0)));
+    c.add(0, p == 1.0 ? c.grad() : c.grad() * (p * pow(c.saved(sx), p - 1.0)));
   });
 }
 
@@ -63,8 +64,8 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   });
   if (!should_record({&x})) return y;
   return record_op("leaky_relu", "dX = dY ⊙ (x > 0 ? 1 : slope)", {x}, y,
-                   [xv = x.detach(), slope](BackwardContext& c) {
-                     Tensor factor = map("leaky_relu", xv, [slope](auto v) {
+                   [sx = SavedTensor(x.detach()), slope](BackwardContext& c) {
+                     Tensor factor = map("leaky_relu", c.saved(sx), [slope](auto v) {
                        using T = decltype(v);
                        return v > T(0) ? T(1) : static_cast<T>(slope);
                      });
@@ -77,7 +78,8 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 Tensor softplus(const Tensor& x) {
   Tensor y = map("softplus", x, [](auto v) { return kernels::vm::softplus(v); });
   if (!should_record({&x})) return y;
-  return record_op("softplus", "dX = dY ⊙ σ(x)", {x}, y, [x](BackwardContext& c) { c.add(0, c.grad() * sigmoid(x)); });
+  return record_op("softplus", "dX = dY ⊙ σ(x)", {x}, y,
+                   [sx = SavedTensor(x)](BackwardContext& c) { c.add(0, c.grad() * sigmoid(c.saved(sx))); });
 }
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
@@ -90,8 +92,8 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
     return v < l ? l : v > h ? h : v;
   });
   if (!should_record({&x})) return y;
-  return record_op("clamp", "dX = dY ⊙ [lo ≤ x ≤ hi]", {x}, y, [xv = x.detach(), lo, hi](BackwardContext& c) {
-    Tensor inside = map("clamp", xv, [lo, hi](auto v) {
+  return record_op("clamp", "dX = dY ⊙ [lo ≤ x ≤ hi]", {x}, y, [sx = SavedTensor(x.detach()), lo, hi](BackwardContext& c) {
+    Tensor inside = map("clamp", c.saved(sx), [lo, hi](auto v) {
       using T = decltype(v);
       return T(v >= static_cast<T>(lo)) * T(v <= static_cast<T>(hi));
     });

@@ -153,6 +153,9 @@ TEST(Optimizer, LearningRateAndValidation) {
   expect_error<UsageError>([] { optim::Adam({tensor({1}, {1})}, 0.1); }, {"Adam", "parameter 0", "requires_grad_"});
   expect_error<ValueError>([&] { optim::Adam({p}, 0.1, {.beta1 = 1.0}); }, {"beta1"});
   expect_error<ValueError>([&] { optim::SGD({p}, 0.1, {.momentum = -0.5}); }, {"momentum"});
+  expect_error<ValueError>([&] { optim::SGD({p}, 0.1, {.weight_decay = NAN}); }, {"SGD", "weight_decay = nan"});
+  expect_error<ValueError>([&] { optim::RMSprop({p}, 0.1, {.weight_decay = INFINITY}); }, {"weight_decay = inf"});
+  expect_error<ValueError>([&] { optim::Adam({p}, 0.1, {.weight_decay = -1}); }, {"Adam", "weight_decay = -1"});
 }
 
 TEST(Optimizer, TrainsTheSeedsSingleLayer) {
@@ -172,6 +175,27 @@ TEST(Optimizer, TrainsTheSeedsSingleLayer) {
   }
   EXPECT_NEAR(first, std::log(2.0), 1e-12);
   EXPECT_LT(last, 0.1);
+}
+
+// A step changes the parameters in place, counted in their version: a graph recorded before the
+// step refuses to backpropagate through the old values; the usual order (forward, backward,
+// step) never meets that.
+TEST(Optimizer, AStepBetweenForwardAndBackwardIsCaught) {
+  Tensor X = tensor({-1, 1}, {1, 2}, DType::f64), Y = tensor({0, 1}, {1, 2}, DType::f64);
+  nn::Sequential net;  // two layers: dA1 = W2ᵀ·dZ2 reads W2, which the step changes
+  net.add(nn::Linear(1, 2, nn::Init::Xavier, DType::f64)).add(nn::Tanh());
+  net.add(nn::Linear(2, 1, nn::Init::Xavier, DType::f64)).add(nn::Sigmoid());
+  optim::SGD sgd(net.parameters(), 1.0);
+  const uint32_t before = net.parameters()[0].version();
+  Tensor J = nn::binary_cross_entropy(net.forward(X), Y);
+  J.backward({}, true);
+  sgd.step();
+  EXPECT_EQ(net.parameters()[0].version(), before + 1);
+  Tensor K = nn::binary_cross_entropy(net.forward(X * 2.0), Y);  // recorded after the step: fine
+  sgd.zero_grad();
+  K.backward();
+  sgd.step();
+  expect_error<UsageError>([&] { J.backward(); }, {"changed in place", "after backward()"});
 }
 
 TEST(Schedules, StepExponentialInverseTime) {

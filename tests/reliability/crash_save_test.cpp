@@ -2,8 +2,9 @@
 // a chosen point: after k complete saves, or inside the next save at a chosen byte of the file
 // it writes (RLIMIT_FSIZE stops the write there and the SIGXFSZ handler raises SIGKILL). The
 // kill points are fixed, not timed, so a busy machine runs exactly the same cases. After every
-// kill the file at the path must load intact and hold the last completed save, and whatever a
-// kill leaves behind must be only hidden temporary files that never shadow the model.
+// kill the file at the path must load intact and hold the last completed save; whatever a kill
+// leaves behind must be only hidden temporary files that never shadow the model, and the next
+// save to the same path removes them all.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -91,6 +92,18 @@ double file_value(const std::string& path) {
   return v;
 }
 
+// The hidden temporaries in `dir`; any other file but the model fails the test.
+int count_temporaries(const fs::path& dir) {
+  int temps = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "model.safetensors") continue;
+    EXPECT_EQ(name.rfind(".model.safetensors.tmp-", 0), 0u) << "unexpected file " << name;
+    ++temps;
+  }
+  return temps;
+}
+
 TEST(CrashSafety, KillingASaveNeverCorruptsThePreviousFile) {
   const fs::path dir = fs::temp_directory_path() / ("tapegrad_crash_save_" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -126,16 +139,18 @@ TEST(CrashSafety, KillingASaveNeverCorruptsThePreviousFile) {
       }
     }
   }
-  // Leftovers of killed saves: only hidden temporaries beside the model, never the model's name.
-  int temps = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "model.safetensors") continue;
-    EXPECT_EQ(name.rfind(".model.safetensors.tmp-", 0), 0u) << "unexpected file " << name;
-    ++temps;
+  // Leftovers of killed saves: only hidden temporaries beside the model, never the model's name;
+  // the next save to the path removes every one no living writer holds.
+  const int temps = count_temporaries(dir);
+  {
+    nn::Sequential net = model();
+    nn::save(net, path);
   }
-  std::printf("[ crash    ] %d kills at fixed points of %lld-byte saves; %d temporary files left (hidden)\n", kills,
-              static_cast<long long>(bytes), temps);
+  const int temps_after_save = count_temporaries(dir);
+  std::printf("[ crash    ] %d kills at fixed points of %lld-byte saves; %d temporary files left, %d after the "
+              "next save\n",
+              kills, static_cast<long long>(bytes), temps, temps_after_save);
+  EXPECT_EQ(temps_after_save, 0);
   fs::remove_all(dir);
 }
 

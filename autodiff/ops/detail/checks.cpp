@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "autodiff/engine/access.hpp"
+
 namespace ad::detail {
 
 void check_defined(const char* op, const Tensor& t) {
@@ -96,15 +98,16 @@ Shape dropdim_shape(const Shape& s, int64_t dim) {
 // recording (an optimizer step); on a recorded op's output they would silently make the
 // recorded gradient wrong (its rule may have saved these values), so they are refused.
 void check_in_place(const char* op, const Tensor& t) {
-  if (!t.defined() || !t.requires_grad()) return;
-  if (!t.is_leaf())
+  if (!t.defined()) return;
+  if (t.requires_grad() && !t.is_leaf())
     throw UsageError(fmt::format("{}: the tensor {} is the output of '{}' and part of a recorded graph; changing it in "
                                  "place would make its gradient wrong (detach() it first)",
                                  op, t.shape().str(), t.op_name()));
-  if (is_grad_enabled())
+  if (t.requires_grad() && is_grad_enabled())
     throw UsageError(fmt::format("{}: the leaf {} requires grad and cannot be changed in place while recording; do it "
                                  "under ad::NoGradGuard (as an optimizer step does)",
                                  op, t.shape().str()));
+  bump_version(*impl_of(t)->storage);
 }
 
 }  // namespace ad::detail

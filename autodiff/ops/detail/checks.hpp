@@ -39,7 +39,9 @@ Shape keepdim_shape(const Shape& s, int64_t dim);
 Shape dropdim_shape(const Shape& s, int64_t dim);
 
 /// Throws UsageError when writing `t` in place would corrupt a recorded graph (a recorded
-/// output, or a leaf that requires grad while recording). Every in-place op calls it.
+/// output, or a leaf that requires grad while recording); otherwise counts the change in its
+/// version (Tensor::version()), so a rule that saved the old values can tell. Every in-place op
+/// calls it before writing.
 void check_in_place(const char* op, const Tensor& t);
 
 /// Whether an op on these inputs is recorded: grad mode is on and one of them requires grad.
