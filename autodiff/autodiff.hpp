@@ -28,6 +28,7 @@
 #include "autodiff/grad_mode.hpp"
 #include "autodiff/gradcheck.hpp"
 #include "autodiff/graph.hpp"
+#include "autodiff/hooks.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/shape.hpp"
 #include "autodiff/tensor.hpp"

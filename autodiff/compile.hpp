@@ -54,8 +54,11 @@
 /// Buffers that outlive the call (outputs, gradients, what host calls touch) keep their own
 /// storage. stats() reports both, and the eager peak seen while recording.
 ///
-/// With anomaly detection on, calls run eagerly (its checks live in the recording path). A
-/// compiled function called while another one records runs eagerly inside that recording.
+/// With anomaly detection on, calls run eagerly (its checks live in the recording path). While
+/// any leaf in the process has a gradient-ready hook (autodiff/hooks.hpp, as tapegrad::dist
+/// installs), calls run eagerly too, so the hooks fire where they would; a replay does not fire
+/// hooks. A compiled function called while another one records runs eagerly inside that
+/// recording.
 /// Threads: one compiled function is called by one thread at a time (UsageError otherwise);
 /// threads that each own one replay independently.
 #pragma once

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "autodiff/detail/allocate.hpp"
+#include "autodiff/detail/hooks.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/engine/access.hpp"
 #include "autodiff/kernels/dispatch.hpp"

@@ -88,17 +88,52 @@ void MiniBatches::shuffle() {
   }
 }
 
+namespace {
+void check_rank(const char* who, int rank, int ranks) {
+  if (ranks < 1 || rank < 0 || rank >= ranks)
+    throw ValueError(fmt::format("{}: rank {} of {} ranks; need ranks ≥ 1 and 0 ≤ rank < ranks", who, rank, ranks));
+}
+}  // namespace
+
+ColumnRange shard_range(int64_t m, int rank, int ranks) {
+  check_rank("shard_range", rank, ranks);
+  if (m < 0) throw ValueError(fmt::format("shard_range: m = {} columns", m));
+  const int64_t base = m / ranks, extra = m % ranks;
+  const int64_t begin = rank * base + std::min<int64_t>(rank, extra);
+  return {begin, begin + base + (rank < extra ? 1 : 0)};
+}
+
+ColumnRange batch_shard(int64_t columns, int rank, int ranks) {
+  check_rank("batch_shard", rank, ranks);
+  if (columns < 0) throw ValueError(fmt::format("batch_shard: {} columns", columns));
+  const int64_t share = columns / ranks;
+  return {rank * share, (rank + 1) * share};
+}
+
+MiniBatches& MiniBatches::shard(int rank, int ranks) {
+  check_rank("MiniBatches::shard", rank, ranks);
+  if (batch_size_ % ranks != 0)
+    throw ValueError(fmt::format("MiniBatches::shard: the batch of {} columns does not split evenly over {} ranks; use "
+                                 "a multiple of {}",
+                                 batch_size_, ranks, ranks));
+  rank_ = rank, ranks_ = ranks;
+  return *this;
+}
+
+// The columns of the last batch: the remainder, cut to a multiple of the ranks.
 size_t MiniBatches::size() const {
-  const auto b = static_cast<size_t>(batch_size_);
-  return (order_.size() + b - 1) / b;
+  const auto m = static_cast<int64_t>(order_.size());
+  const int64_t rest = m % batch_size_;
+  return static_cast<size_t>(m / batch_size_ + (rest - rest % ranks_ > 0 ? 1 : 0));
 }
 
 Batch MiniBatches::operator[](size_t k) const {
   if (k >= size()) throw ValueError(fmt::format("MiniBatches: batch {} of {}", k, size()));
-  const size_t first = k * static_cast<size_t>(batch_size_);
-  const size_t last = std::min(order_.size(), first + static_cast<size_t>(batch_size_));
-  const std::vector<int64_t> cols(order_.begin() + static_cast<std::ptrdiff_t>(first),
-                                  order_.begin() + static_cast<std::ptrdiff_t>(last));
+  const auto m = static_cast<int64_t>(order_.size());
+  const int64_t first = static_cast<int64_t>(k) * batch_size_;
+  const int64_t global = std::min(batch_size_, m - first);
+  const ColumnRange part = batch_shard(global - global % ranks_, rank_, ranks_);
+  const std::vector<int64_t> cols(order_.begin() + first + part.begin, order_.begin() + first + part.end);
   return {sample_major_ ? gather_samples(X_, cols) : gather_columns(X_, cols),
           Y_.defined() ? gather_columns(Y_, cols) : Tensor()};
 }

@@ -25,6 +25,25 @@ Tensor gather_columns(const Tensor& A, const std::vector<int64_t>& index);
 /// reads n·k elements m apart, a cache miss each.
 Tensor gather_samples(const Tensor& samples, const std::vector<int64_t>& index);
 
+/// A range of columns [begin, end).
+struct ColumnRange {
+  int64_t begin = 0;  ///< the first column
+  int64_t end = 0;    ///< one past the last column
+  /// The number of columns.
+  int64_t size() const { return end - begin; }
+};
+
+/// The part of a data set of m columns that rank `rank` of `ranks` takes, for evaluation:
+/// contiguous, ⌈m / ranks⌉ columns for the first m mod ranks ranks and ⌊m / ranks⌋ for the
+/// others, so that every column belongs to exactly one rank (combine counts over ranks, not
+/// averages: dist::accuracy). ValueError unless 0 ≤ rank < ranks and m ≥ 0.
+ColumnRange shard_range(int64_t m, int rank, int ranks);
+/// The part of one global mini-batch of `columns` columns that rank `rank` of `ranks` takes
+/// for training: ⌊columns / ranks⌋ consecutive columns, the same number on every rank, so the
+/// mean over ranks of their mean gradients is the mean gradient of the batch. The columns mod
+/// ranks left at the end belong to no rank (MiniBatches::shard keeps there being none).
+ColumnRange batch_shard(int64_t columns, int rank, int ranks);
+
 /// ⌈m / batch_size⌉ batches of consecutive columns in the current order; the last one keeps
 /// the remainder. With shuffling, the order is a permutation drawn from this thread's
 /// generator (ad::manual_seed makes it repeatable): at construction and at every shuffle().
@@ -40,6 +59,15 @@ class MiniBatches {
   /// The same batches (X as (n[0], batch) columns) from a sample-major (m, n[0]) data set; see
   /// gather_samples. Y stays (n[L], m).
   static MiniBatches of_samples(Tensor samples, Tensor Y, int64_t batch_size, bool shuffle = true);
+
+  /// Data-parallel training: from now on batch k is rank `rank` of `ranks`'s part of the global
+  /// batch k (batch_size columns; batch_shard). Every rank must draw the same order: the same
+  /// seed and the same shuffle() calls. batch_size must be a multiple of ranks (ValueError).
+  /// When m is not a multiple of batch_size, the last batch keeps the largest multiple of ranks
+  /// of its columns (the fewer than `ranks` others sit out this epoch; the next shuffle picks
+  /// others) and is dropped when that leaves none: every rank gets the same number of batches,
+  /// of the same sizes. Returns *this.
+  MiniBatches& shard(int rank, int ranks);
 
   /// Draws a new column order (call once per epoch).
   void shuffle();
@@ -83,6 +111,7 @@ class MiniBatches {
   int64_t batch_size_;
   bool sample_major_ = false;
   bool shuffle_;
+  int rank_ = 0, ranks_ = 1;
   std::vector<int64_t> order_;
 };
 

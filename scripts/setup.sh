@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libopenblas-dev libfmt-dev libgtest-dev libgmock-dev
-          libbenchmark-dev nlohmann-json3-dev zlib1g-dev doxygen)
+          libbenchmark-dev nlohmann-json3-dev zlib1g-dev doxygen libopenmpi-dev openmpi-bin)
 [[ "${1:-}" == "--with-data" ]] && packages+=(dataset-fashion-mnist)
 
 missing=()

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "autodiff/anomaly.hpp"
+#include "autodiff/detail/hooks.hpp"
 #include "autodiff/compile/recorder.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
 
@@ -56,7 +57,9 @@ Trace* TraceCache::find(std::span<const Tensor* const> args) {
 
 std::span<const Tensor> TraceCache::call(std::span<const Tensor* const> args, CompileBody body) {
   Busy busy(busy_);
-  if (recording() || is_anomaly_enabled()) return run_eagerly(args, body);
+  // Gradient-ready hooks fire inside the engine's walk, which a replay does not run: while any
+  // leaf has one, calls run eagerly so the hooks fire where they would.
+  if (recording() || is_anomaly_enabled() || any_hooks()) return run_eagerly(args, body);
   Trace* trace = find(args);
   if (!trace) return record(args, body);
   if (options_.verify_every > 0 && ++calls_since_verify_ >= options_.verify_every) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "autodiff/detail/ref.hpp"
 #include "autodiff/shape.hpp"
@@ -13,6 +14,7 @@ namespace ad::detail {
 
 class Node;
 void release_last(Node* n);
+struct LeafHooks;
 
 /// A refcounted block of element memory; the header lives at the front of its own block.
 struct Storage {
@@ -41,6 +43,7 @@ struct TensorImpl {
   Ref<Storage> storage;
   Ref<Node> grad_fn;        // the recorded op that produced this tensor; null for leaves
   Ref<TensorImpl> grad;     // accumulated gradient (leaves only)
+  std::unique_ptr<LeafHooks> hooks;  // gradient-ready hooks (leaves only; usually none)
 
   TensorImpl();
   ~TensorImpl();  // both out of line: Node is complete only there

@@ -9,8 +9,10 @@
 // recursion, no visited set: a pending gradient marks the records still to run.
 #include <fmt/format.h>
 
+#include <optional>
 #include <span>
 
+#include "autodiff/detail/hooks.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/engine/access.hpp"
 #include "autodiff/engine/anomaly_hooks.hpp"
@@ -28,6 +30,8 @@ struct BackwardRun {
   std::vector<Tensor>* captures = nullptr;  // ad::grad(): results by capture index
   size_t pending_nodes = 0;
   const char* op = "backward";
+  HookPass* hooks = nullptr;  // only when a hooked leaf is reachable
+  uint64_t delivered = 0;     // inputs (< 64) the running rule has passed a gradient to
 };
 thread_local BackwardRun* g_run = nullptr;
 
@@ -141,7 +145,9 @@ void run_node(Node* node, BackwardRun& run) {
   --run.pending_nodes;
   if (run.captures && node->capture_index >= 0) (*run.captures)[node->capture_index] = g;
   if (node->freed) throw_freed(*node, run.op);
+  run.delivered = 0;
   node->run(std::move(g));
+  if (run.hooks) run.hooks->after_record(*node, run.delivered);
   if (!run.retain_graph) {  // free what the rule saved as soon as it has run: lower peak memory
     node->release_saved();
     node->saved_output.reset();
@@ -182,27 +188,34 @@ void clear_pending(Tape& tape, size_t top) {
     if (Node* n = tape.pending_at(s)) n->pending.reset();
 }
 
+// Gradient-ready hooks need the count of edges into each hooked leaf before the walk; that
+// count is made only when some leaf in the process has hooks (ad::grad() fires none).
 void run_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, BackwardRun& run) {
   SmallVec<Tensor, 2> seeded;
   Tape* tape = check_roots(roots, seeds, seeded, run.op);
   WalkScope scope(run, tape);
   SmallVec<Edge, 2> root_edges;  // hold the roots' records for the whole pass
   size_t top = 0;
-  try {
-    for (size_t i = 0; i < roots.size(); ++i) {
-      Edge e;
-      if (impl_of(roots[i])->grad_fn) {
-        e.node = impl_of(roots[i])->grad_fn;
-        top = std::max(top, e.node->slot);  // stable: the tape is pinned
-      } else {
-        e.leaf = ref_of(roots[i]);
-      }
-      root_edges.push_back(std::move(e));
-      deliver(root_edges[i], seeded[i], run);
+  for (const Tensor& root : roots) {
+    Edge e;
+    if (impl_of(root)->grad_fn) {
+      e.node = impl_of(root)->grad_fn;
+      top = std::max(top, e.node->slot);  // stable: the tape is pinned
+    } else {
+      e.leaf = ref_of(root);
     }
-    if (!tape) return;
-    for (size_t s = top + 1; s-- > 0 && run.pending_nodes > 0;)
+    root_edges.push_back(std::move(e));
+  }
+  try {
+    std::optional<HookPass> hooks;
+    if (!run.captures && any_hooks() && !hooks.emplace(tape, top, std::span<const Edge>(&root_edges[0], root_edges.size())).empty()) run.hooks = &*hooks;
+    for (size_t i = 0; i < roots.size(); ++i) {
+      deliver(root_edges[i], seeded[i], run);
+      if (run.hooks) run.hooks->after_edge(root_edges[i]);
+    }
+    for (size_t s = top + 1; tape && s-- > 0 && run.pending_nodes > 0;)
       if (Node* n = tape->pending_at(s)) run_node(n, run);
+    if (run.hooks) run.hooks->finish();
   } catch (...) {
     if (tape) clear_pending(*tape, top);
     throw;
@@ -320,14 +333,17 @@ void BackwardContext::add(size_t i, const Tensor& g) {
   if (g.dtype() != e.dtype)
     throw DTypeError(fmt::format("{}: its backward rule gave input {} a {} gradient, but the input is {}", node_->name,
                                  i, dtype_name(g.dtype()), dtype_name(e.dtype)));
-  if (g.shape() == e.shape) {
-    detail::deliver(e, g, *detail::g_run);
-    return;
-  }
-  if (!sums_down_to(g.shape(), e.shape))
+  const bool same_shape = g.shape() == e.shape;
+  if (!same_shape && !sums_down_to(g.shape(), e.shape))
     throw ShapeError(fmt::format("{}: its backward rule gave input {} a gradient of shape {}, but the input is {}",
                                  node_->name, i, g.shape().str(), e.shape.str()));
-  detail::deliver(e, sum_to(g, e.shape), *detail::g_run);
+  detail::BackwardRun& run = *detail::g_run;
+  if (run.hooks) run.hooks->before_delivery(*node_, i, run.delivered);
+  if (same_shape)  // g itself, not a copy: a leaf may take it only while no other handle sees it
+    detail::deliver(e, g, run);
+  else
+    detail::deliver(e, sum_to(g, e.shape), run);
+  if (run.hooks) run.hooks->after_delivery(e, i, run.delivered);
 }
 
 const char* Tensor::op_name() const {

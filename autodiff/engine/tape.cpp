@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "autodiff/detail/allocate.hpp"
+#include "autodiff/detail/hooks.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
 
 namespace ad::detail {
@@ -62,6 +63,11 @@ Node* Tape::pending_at(size_t slot) {
   // Read under the lock: a record dying on another thread leaves its slot (under this lock)
   // before it is deleted. One with a pending gradient is reachable from the pass's roots.
   return n && n->pending ? n : nullptr;
+}
+
+Node* Tape::at(size_t slot) {
+  SpinLock::Guard g(lock);
+  return slot < slots.size() ? slots[slot] : nullptr;
 }
 
 // Trailing empty slots are dropped at once: in the usual loop (record a graph, let it die) the

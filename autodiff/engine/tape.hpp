@@ -38,6 +38,8 @@ struct Tape {
   void push(Node* n);
   /// The record in `slot` if it has a gradient pending in the current pass, else null.
   Node* pending_at(size_t slot);
+  /// The record in `slot` (null where one has died).
+  Node* at(size_t slot);
   void remove(Node* n);
 };
 

@@ -113,9 +113,11 @@ Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Activation g) {
                    [g, sw = SavedTensor(x.requires_grad() ? w : Tensor()),
                     sx = SavedTensor(w.requires_grad() ? x : Tensor())](BackwardContext& c) {
                      Tensor dz = g == Activation::Identity ? c.grad() : act_backward(c.grad(), c.output(), g);
+                     // The parameters' gradients first: a gradient-ready hook can then send them
+                     // off while dX, as large a product as dW, is computed.
                      if (c.needs(0)) c.add(0, gemm(dz, c.saved(sx), false, true));
-                     if (c.needs(1)) c.add(1, gemm(c.saved(sw), dz, true, false));
                      if (c.needs(2)) c.add(2, dz);
+                     if (c.needs(1)) c.add(1, gemm(c.saved(sw), dz, true, false));
                    },
                    g != Activation::Identity);
 }

@@ -1,7 +1,11 @@
 #include "common/batcher.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <numeric>
+
+#include <nn/data.hpp>
 
 namespace ex {
 
@@ -34,11 +38,24 @@ void ImageBatcher::shuffle() {
     for (auto& f : flipped_) f = static_cast<uint8_t>(ad::random_u64() & 1);
 }
 
-size_t ImageBatcher::size() const { return (order_.size() + static_cast<size_t>(batch_) - 1) / static_cast<size_t>(batch_); }
+void ImageBatcher::shard(int rank, int ranks) {
+  if (batch_ % ranks != 0)
+    throw ad::ValueError(fmt::format("ImageBatcher: a batch of {} does not split over {} ranks", batch_, ranks));
+  rank_ = rank, ranks_ = ranks;
+}
+
+// The last batch is cut to a multiple of the ranks (and dropped if that leaves none).
+size_t ImageBatcher::size() const {
+  const auto m = static_cast<int64_t>(order_.size());
+  const int64_t rest = m % batch_;
+  return static_cast<size_t>(m / batch_ + (rest - rest % ranks_ > 0 ? 1 : 0));
+}
 
 ImageBatch ImageBatcher::operator[](size_t k) const {
-  const size_t first = k * static_cast<size_t>(batch_), last = std::min(order_.size(), first + static_cast<size_t>(batch_));
-  const auto B = static_cast<int64_t>(last - first);
+  const auto global = std::min(batch_, static_cast<int64_t>(order_.size()) - static_cast<int64_t>(k) * batch_);
+  const ad::nn::ColumnRange part = ad::nn::batch_shard(global - global % ranks_, rank_, ranks_);
+  const size_t first = k * static_cast<size_t>(batch_) + static_cast<size_t>(part.begin);
+  const auto B = part.size();
   const double off = smoothing_ / static_cast<double>(classes_);
   ImageBatch b{ad::empty({pixels_, B}), ad::full({classes_, B}, off), {}};
   float* x = b.X.data<float>();

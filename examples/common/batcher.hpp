@@ -27,6 +27,9 @@ class ImageBatcher {
                bool flip, double smoothing = 0.0);
   /// A new order (and new flips) from this thread's generator (ad::manual_seed).
   void shuffle();
+  /// Data-parallel training: batch k becomes rank `rank` of `ranks`'s part of the global batch
+  /// k, as nn::MiniBatches::shard does (every rank draws the same order and flips).
+  void shard(int rank, int ranks);
   size_t size() const;
   ImageBatch operator[](size_t k) const;
 
@@ -35,6 +38,7 @@ class ImageBatcher {
   std::vector<int64_t> labels_, order_;
   std::vector<uint8_t> flipped_;
   int64_t pixels_, classes_, batch_;
+  int rank_ = 0, ranks_ = 1;
   double smoothing_;
   int width_;
   bool flip_;

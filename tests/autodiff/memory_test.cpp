@@ -81,6 +81,22 @@ TEST(Memory, TrainingLoopReachesASteadyState) {
   EXPECT_LT(net.cost().item(), 0.5 * first);  // and the network learned
 }
 
+// A gradient no other handle sees becomes the leaf's .grad() as it is: no copy per parameter
+// per pass (a rule's fresh result is the common case).
+TEST(Memory, LeafTakesAFreshGradientWithoutACopy) {
+  Tensor x = ad::ones({64}).requires_grad_();
+  const void* made = nullptr;
+  Tensor y = ad::record_op("fresh", "dX = dY", {x}, ad::ones({64}), [&made](ad::BackwardContext& c) {
+    c.add(0, [&] {
+      Tensor g = c.grad() * 2.0;
+      made = g.raw_data();
+      return g;
+    }());
+  });
+  y.backward(ad::ones({64}));
+  EXPECT_EQ(x.grad().raw_data(), made);
+}
+
 TEST(Memory, BackwardFreesWhatTheRulesSaved) {
   Tensor W = ad::randn({64, 64}).requires_grad_();
   Tensor J;

@@ -59,6 +59,68 @@ TEST(MiniBatches, CarryInt64Labels) {
   }
 }
 
+// Data-parallel sharding: rank r's batch k is its part of the global batch k, every rank gets
+// the same number of batches of the same size, and together they cover the batch once.
+void expect_shards_partition_global_batches(int64_t m, int64_t batch, int ranks) {
+  auto [X, Y] = indexed(m);
+  manual_seed(3);
+  nn::MiniBatches global(X, Y, batch);
+  std::vector<nn::MiniBatches> parts;
+  for (int r = 0; r < ranks; ++r) {
+    manual_seed(3);
+    parts.push_back(nn::MiniBatches(X, Y, batch).shard(r, ranks));
+  }
+  const int64_t rest = m % batch, kept_rest = rest - rest % ranks;
+  const size_t expected_batches = static_cast<size_t>(m / batch + (kept_rest > 0 ? 1 : 0));
+  for (int r = 0; r < ranks; ++r) ASSERT_EQ(parts[r].size(), expected_batches) << "rank " << r;
+  for (size_t k = 0; k < expected_batches; ++k) {
+    const std::vector<double> whole = global[k].X.to_vector();
+    const int64_t used = static_cast<int64_t>(k) < m / batch ? batch : kept_rest;
+    std::vector<double> joined;
+    for (int r = 0; r < ranks; ++r) {
+      const nn::Batch b = parts[r][k];
+      ASSERT_EQ(b.X.size(1), used / ranks) << "rank " << r << ", batch " << k;
+      const std::vector<double> x = b.X.to_vector(), y = b.Y.to_vector();
+      for (size_t j = 0; j < y.size(); ++j) EXPECT_EQ(y[j], 2 * x[j]);
+      joined.insert(joined.end(), x.begin(), x.begin() + b.X.size(1));
+    }
+    EXPECT_EQ(joined, std::vector<double>(whole.begin(), whole.begin() + used)) << "batch " << k;
+  }
+}
+
+TEST(MiniBatches, ShardsSplitEveryGlobalBatchEvenly) {
+  expect_shards_partition_global_batches(96, 16, 4);   // m a multiple of N·batch
+  expect_shards_partition_global_batches(103, 8, 4);   // last batch of 7: 4 columns kept, 1 each
+  expect_shards_partition_global_batches(98, 8, 4);    // last batch of 2 < N: dropped on every rank
+  expect_shards_partition_global_batches(50, 12, 3);
+  expect_shards_partition_global_batches(10, 4, 1);    // one rank: the plain batches
+}
+
+TEST(MiniBatches, ShardNeedsABatchThatSplitsEvenly) {
+  auto [X, Y] = indexed(20);
+  nn::MiniBatches batches(X, Y, 10);
+  expect_error<ValueError>([&] { batches.shard(0, 4); }, {"batch of 10 columns", "4 ranks"});
+  expect_error<ValueError>([&] { batches.shard(4, 4); }, {"rank 4 of 4"});
+}
+
+TEST(Shards, RangesCoverTheDataSetOnce) {
+  std::vector<int64_t> sizes;
+  int64_t next = 0;
+  for (int r = 0; r < 3; ++r) {
+    const nn::ColumnRange part = nn::shard_range(10, r, 3);
+    EXPECT_EQ(part.begin, next);
+    next = part.end;
+    sizes.push_back(part.size());
+  }
+  EXPECT_EQ(next, 10);
+  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 3, 3}));
+  EXPECT_EQ(nn::shard_range(2, 2, 3).size(), 0);
+  const nn::ColumnRange b = nn::batch_shard(10, 2, 3);
+  EXPECT_EQ(b.begin, 6);
+  EXPECT_EQ(b.end, 9);  // column 9 belongs to no rank
+  expect_error<ValueError>([] { nn::shard_range(-1, 0, 1); }, {"m = -1"});
+}
+
 TEST(MiniBatches, SeededShuffleRepeatsAndReshuffles) {
   auto [X, Y] = indexed(50);
   manual_seed(5);
