@@ -63,8 +63,8 @@ BadValue scan(const T* p, int64_t n) {
 
 BadValue first_nonfinite(const Tensor& t) {
   if (t.numel() == 0) return {};
-  return t.dtype() == DType::f32 ? scan(static_cast<const float*>(t.raw_data()), t.numel())
-                                 : scan(static_cast<const double*>(t.raw_data()), t.numel());
+  return t.dtype() == DType::f32 ? scan(static_cast<const float*>(detail::impl_of(t)->data()), t.numel())
+                                 : scan(static_cast<const double*>(detail::impl_of(t)->data()), t.numel());
 }
 
 // "NaN at [1, 2]": the value and its multi-index in `shape`.

@@ -16,11 +16,13 @@
 ///
 /// Ops are free functions (ad::matmul, ad::sum, ad::softmax, …) and operators; ad::NoGradGuard
 /// turns recording off; ad::grad gives gradients of gradients; ad::gradcheck compares backward
-/// with finite differences; ad::to_dot and ad::explain show what was recorded.
+/// with finite differences; ad::to_dot and ad::explain show what was recorded; ad::compile records
+/// a whole training step once and replays it (autodiff/compile.hpp).
 #pragma once
 
 #include "autodiff/allocator.hpp"
 #include "autodiff/anomaly.hpp"
+#include "autodiff/compile.hpp"
 #include "autodiff/error.hpp"
 #include "autodiff/function.hpp"
 #include "autodiff/grad_mode.hpp"

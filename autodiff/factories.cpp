@@ -1,19 +1,37 @@
 // Factories, the per-thread random generator, and the thread count.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <new>
 #include <random>
 #include <type_traits>
 
+#include "autodiff/detail/random.hpp"
+#include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/engine/access.hpp"
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/dispatch.hpp"
+#include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/parallel.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
 #include "autodiff/tensor.hpp"
 
 namespace ad {
+
+namespace detail {
+// Each thread draws from its own generator, so threads training separate models stay
+// reproducible and independent of each other's timing.
+std::mt19937_64& generator() {
+  thread_local std::mt19937_64 gen(0x7a9e9ad5eedULL);
+  return gen;
+}
+}  // namespace detail
+
 namespace {
+
+using detail::generator;
+using kernels::Operands;
 
 // Negative dims and element counts whose byte size does not fit in memory are user mistakes;
 // catching them here keeps an overflowed size from reaching the allocator.
@@ -53,32 +71,37 @@ Tensor make(const char* op, const Shape& shape, DType dtype) {
   return detail::wrap(std::move(impl));
 }
 
-// A new tensor with every element `value`: written directly, since a fresh tensor's values
-// are not an in-place change (its version stays 0).
+// A new tensor with every element `value`, written by a kernel (so a trace replays it). A fresh
+// tensor's values are not an in-place change: its version stays 0.
 Tensor filled(const char* op, const Shape& shape, double value, DType dtype) {
   Tensor t = make(op, shape, dtype);
-  kernels::fill({t.raw_data(), t.shape(), t.dtype()}, value);
+  kernels::launch(op, {}, {detail::buffer(t)}, [value](const Operands& o) { kernels::fill(o.out(0), value); });
   return t;
-}
-
-// Each thread draws from its own generator, so threads training separate models stay
-// reproducible and independent of each other's timing.
-std::mt19937_64& generator() {
-  thread_local std::mt19937_64 gen(0x7a9e9ad5eedULL);
-  return gen;
 }
 
 // A uniform double in [0, 1) from the top 53 bits of one draw.
 double uniform01() { return static_cast<double>(generator()() >> 11) * 0x1.0p-53; }
 
-// A new tensor of random draws: fill(p, n) writes its n elements of the floating dtype.
+// A new tensor of random draws: fill(p, n) writes its n elements of the floating dtype. The
+// draws happen when the kernel runs, so a replayed trace draws afresh from this thread's
+// generator, as the eager call would.
 template <class Fill>
 Tensor random_tensor(const char* op, const Shape& shape, DType dtype, Fill fill) {
   if (!is_floating(dtype))
     throw DTypeError(fmt::format("{}: draws are float32 or float64, not {}", op, dtype_name(dtype)));
   Tensor t = make(op, shape, dtype);
-  kernels::dispatch(dtype, [&](auto tag) { fill(static_cast<decltype(tag)*>(t.raw_data()), t.numel()); });
+  kernels::launch(op, {}, {detail::buffer(t)}, [fill](const Operands& o) {
+    kernels::dispatch(o.out(0).dtype, [&](auto tag) { fill(o.out(0).as<decltype(tag)>(), o.out(0).shape.numel()); });
+  });
   return t;
+}
+
+// Fills out from doubles converted to its dtype.
+void fill_from(kernels::Out out, const double* values) {
+  kernels::dispatch_all(out.dtype, [&](auto tag) {
+    auto* p = out.as<decltype(tag)>();
+    for (int64_t i = 0, n = out.shape.numel(); i < n; ++i) p[i] = static_cast<decltype(tag)>(values[i]);
+  });
 }
 
 }  // namespace
@@ -99,10 +122,10 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype
                                  shape.numel()));
   if (dtype == DType::i64) check_whole("tensor", values);
   Tensor t = empty(shape, dtype);
-  kernels::dispatch_all(dtype, [&](auto tag) {
-    auto* p = static_cast<decltype(tag)*>(t.raw_data());
-    for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<decltype(tag)>(values[i]);
-  });
+  if (detail::recording())  // a trace keeps its own copy of the values for its replays
+    kernels::launch("tensor", {}, {detail::buffer(t)}, [v = values](const Operands& o) { fill_from(o.out(0), v.data()); });
+  else
+    kernels::launch("tensor", {}, {detail::buffer(t)}, [v = values.data()](const Operands& o) { fill_from(o.out(0), v); });
   return t;
 }
 

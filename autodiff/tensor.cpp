@@ -8,6 +8,8 @@
 #include <ostream>
 
 #include "autodiff/detail/allocate.hpp"
+#include "autodiff/detail/trace_hooks.hpp"
+#include "autodiff/engine/access.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 
 namespace ad {
@@ -25,10 +27,14 @@ Ref<Storage> Storage::create(size_t bytes) {
   auto* s = new (block) Storage();
   s->bytes = bytes;
   s->data = static_cast<char*>(block) + 64;
+  if (recording()) [[unlikely]]
+    trace_storage_created(s);
   return Ref<Storage>::adopt(s);
 }
 
 void release_last(Storage* s) {
+  if (recording()) [[unlikely]]
+    trace_storage_released(s);
   size_t bytes = s->bytes;
   s->~Storage();
   deallocate(s, bytes + 64);
@@ -70,21 +76,25 @@ int64_t Tensor::size(int64_t d) const {
 }
 
 double Tensor::item() const {
+  detail::check_host_access(impl(), "item");
   if (numel() != 1)
     throw ShapeError(fmt::format("item: the tensor is {} with {} elements; item() needs exactly one", shape().str(), numel()));
-  return kernels::dispatch_all(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(raw_data())); });
+  return kernels::dispatch_all(dtype(), [&](auto tag) { return static_cast<double>(*static_cast<const decltype(tag)*>(impl()->data())); });
 }
 
 std::vector<double> Tensor::to_vector() const {
+  detail::check_host_access(impl(), "to_vector");
   std::vector<double> v(static_cast<size_t>(numel()));
   kernels::dispatch_all(dtype(), [&](auto tag) {
-    const auto* p = static_cast<const decltype(tag)*>(raw_data());
+    const auto* p = static_cast<const decltype(tag)*>(impl()->data());
     for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(p[i]);
   });
   return v;
 }
 
 Tensor Tensor::detach() const {
+  if (detail::recording()) [[unlikely]]
+    detail::trace_aliased(impl());
   auto impl = detail::Ref<detail::TensorImpl>::adopt(new detail::TensorImpl());
   impl->dtype = dtype();
   impl->shape = shape();
@@ -103,7 +113,11 @@ Tensor& Tensor::requires_grad_(bool enable) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl()->grad ? Tensor(impl()->grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  if (detail::recording()) [[unlikely]]
+    detail::trace_grad_read(impl());
+  return impl()->grad ? Tensor(impl()->grad) : Tensor();
+}
 
 void Tensor::set_grad(const Tensor& g) {
   if (g.defined() && !(g.shape() == shape()))
@@ -112,13 +126,25 @@ void Tensor::set_grad(const Tensor& g) {
     throw DTypeError(fmt::format("set_grad: the gradient is {} but the tensor is {}", dtype_name(g.dtype()),
                                  dtype_name(dtype())));
   impl()->grad = g.impl_;
+  if (detail::recording()) [[unlikely]]
+    detail::trace_grad_set(impl());
 }
 
-void Tensor::zero_grad() { impl()->grad.reset(); }
+void Tensor::zero_grad() {
+  impl()->grad.reset();
+  if (detail::recording()) [[unlikely]]
+    detail::trace_grad_set(impl());
+}
+
+void* Tensor::raw_data() const {
+  detail::check_host_access(impl(), "raw_data");
+  return impl()->data();
+}
 
 namespace {
 template <class T>
 void check_data_type(const Tensor& t) {
+  detail::check_host_access(detail::TensorAccess::impl(t), "data");
   constexpr DType want = std::is_same_v<T, float> ? DType::f32 : std::is_same_v<T, double> ? DType::f64 : DType::i64;
   if (t.dtype() != want)
     throw DTypeError(fmt::format("data<{}>: the tensor is {}", dtype_name(want), dtype_name(t.dtype())));
@@ -128,12 +154,12 @@ void check_data_type(const Tensor& t) {
 template <class T>
 T* Tensor::data() {
   check_data_type<T>(*this);
-  return static_cast<T*>(raw_data());
+  return static_cast<T*>(impl()->data());
 }
 template <class T>
 const T* Tensor::data() const {
   check_data_type<T>(*this);
-  return static_cast<const T*>(raw_data());
+  return static_cast<const T*>(impl()->data());
 }
 template float* Tensor::data<float>();
 template double* Tensor::data<double>();
@@ -150,7 +176,7 @@ constexpr size_t kIndent = 7;  // rows line up under the first one, after "Tenso
 // Element i as printed: 6 significant digits, integers in full.
 std::string format_value(const Tensor& t, int64_t i) {
   return kernels::dispatch_all(t.dtype(), [&](auto tag) {
-    const auto v = static_cast<const decltype(tag)*>(t.raw_data())[i];
+    const auto v = static_cast<const decltype(tag)*>(detail::TensorAccess::impl(t)->data())[i];
     if constexpr (std::is_integral_v<decltype(tag)>) return fmt::format("{}", v);
     else return fmt::format("{:.6g}", v);
   });
@@ -179,6 +205,7 @@ void print_values(std::string& out, const Tensor& t, size_t d, int64_t offset) {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "Tensor(undefined)";
+  detail::check_host_access(detail::TensorAccess::impl(t), "operator<<");
   std::string values;
   if (t.dim() == 0)
     values = format_value(t, 0);

@@ -38,7 +38,7 @@ class Tensor {
   int64_t dim() const { return static_cast<int64_t>(impl()->shape.size()); }
   /// The number of elements.
   int64_t numel() const { return impl()->shape.numel(); }
-  /// float32 or float64.
+  /// float32, float64 or int64.
   DType dtype() const { return impl()->dtype; }
   /// Size of dim `d` (negative counts from the end).
   int64_t size(int64_t d) const;
@@ -108,8 +108,8 @@ class Tensor {
   /// The same, read-only.
   template <class T>
   const T* data() const;
-  /// The first element's address, untyped (row-major, contiguous, 64-byte aligned).
-  void* raw_data() const { return impl()->data(); }
+  /// The elements' memory, untyped (data<T>() with its dtype check).
+  void* raw_data() const;
   /// Whether both handles refer to the same tensor (not merely equal values), as torch's is_same.
   bool is_same(const Tensor& other) const { return impl_.get() == other.impl_.get(); }
 
@@ -161,6 +161,7 @@ int get_num_threads();
 
 /// \cond
 // data<T>() exists for the three element types (defined in tensor.cpp).
+/// \cond
 extern template float* Tensor::data<float>();
 extern template double* Tensor::data<double>();
 extern template int64_t* Tensor::data<int64_t>();

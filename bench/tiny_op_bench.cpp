@@ -46,31 +46,52 @@ void BM_tiny_op_chain(benchmark::State& state) {
 BENCHMARK(BM_tiny_op_chain)->Arg(2)->Arg(32)->Arg(1024);
 
 // micrograd's test expression on two scalars (powers written as products): 26 recorded ops
-// (counted in the comments), then
-// backward into a and b. The same expression is timed against LibTorch in compare/.
+// (counted in the comments), then backward into a and b. The same expression is timed against
+// LibTorch in compare/.
+ad::Tensor scalar_expression(ad::Tensor a, ad::Tensor b) {
+  ad::Tensor c = a + b;                      // 1
+  ad::Tensor d = a * b + b * b * b;          // 5
+  c = c + (c + 1.0);                         // 7
+  c = c + (1.0 + c + (-a));                  // 11
+  d = d + (d * 2.0 + ad::relu(b + a));       // 16
+  d = d + (3.0 * d + ad::relu(b - a));       // 21
+  ad::Tensor e = c - d;                      // 22
+  ad::Tensor f = e * e;                      // 23
+  ad::Tensor g = f / 2.0;                    // 24
+  g = g + 10.0 / f;                          // 26
+  a.zero_grad();
+  b.zero_grad();
+  g.backward();
+  return g;
+}
+
 void BM_scalar_expression(benchmark::State& state) {
   ad::Tensor a = ad::scalar(-4.0).requires_grad_();
   ad::Tensor b = ad::scalar(2.0).requires_grad_();
   for (auto _ : state) {
-    ad::Tensor c = a + b;                      // 1
-    ad::Tensor d = a * b + b * b * b;          // 5
-    c = c + (c + 1.0);                         // 7
-    c = c + (1.0 + c + (-a));                  // 11
-    d = d + (d * 2.0 + ad::relu(b + a));       // 16
-    d = d + (3.0 * d + ad::relu(b - a));       // 21
-    ad::Tensor e = c - d;                      // 22
-    ad::Tensor f = e * e;                      // 23
-    ad::Tensor g = f / 2.0;                    // 24
-    g = g + 10.0 / f;                          // 26
-    g.backward();
+    ad::Tensor g = scalar_expression(a, b);
     benchmark::DoNotOptimize(a.grad().raw_data());
-    a.zero_grad();
-    b.zero_grad();
   }
   state.SetItemsProcessed(state.iterations() * 26);
   state.counters["per_op"] =
       benchmark::Counter(26.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_scalar_expression);
+
+// The same expression compiled (ad::compile): recorded once, then replayed: its kernels only.
+void BM_scalar_expression_compiled(benchmark::State& state) {
+  ad::Tensor a = ad::scalar(-4.0).requires_grad_();
+  ad::Tensor b = ad::scalar(2.0).requires_grad_();
+  auto expr = ad::compile([&] { return scalar_expression(a, b); });
+  expr();
+  for (auto _ : state) {
+    ad::Tensor g = expr();
+    benchmark::DoNotOptimize(a.grad().raw_data());
+  }
+  state.SetItemsProcessed(state.iterations() * 26);
+  state.counters["per_op"] =
+      benchmark::Counter(26.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_scalar_expression_compiled);
 
 }  // namespace

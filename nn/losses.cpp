@@ -42,6 +42,9 @@ Tensor categorical_cross_entropy(const Tensor& A, const std::vector<int64_t>& la
 Tensor one_hot(const std::vector<int64_t>& labels, int64_t C, DType dtype) {
   if (C <= 0) throw ValueError(fmt::format("one_hot: C = {}; there must be at least one class", C));
   if (!is_floating(dtype)) throw DTypeError(fmt::format("one_hot: the result is float32 or float64, not {}", dtype_name(dtype)));
+  if (is_recording())
+    throw UsageError("one_hot: builds targets from host labels, which a replay of ad::compile would not read again; "
+                     "make the one-hot targets outside the compiled function and pass them in as an argument");
   const auto m = static_cast<int64_t>(labels.size());
   Tensor Y = zeros({C, m}, dtype);
   kernels::dispatch(dtype, [&](auto tag) {

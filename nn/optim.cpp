@@ -63,7 +63,7 @@ AD_SIMD
   for (int64_t k = begin; k < end; ++k) f(k);
 }
 template <class T, class F>
-void update(int64_t n, F f) {
+void update_elements(int64_t n, F f) {
   kernels::parallel_for(n, kernels::kElementwiseGrain, [&f](int64_t begin, int64_t end) {
     if constexpr (std::is_same_v<T, float>) update_f32(begin, end, f);
     else
@@ -73,7 +73,7 @@ void update(int64_t n, F f) {
 
 }  // namespace
 
-Optimizer::Optimizer(std::vector<Tensor> params, double lr, const char* who) : params_(std::move(params)), lr_(lr) {
+Optimizer::Optimizer(std::vector<Tensor> params, double lr, const char* who) : params_(std::move(params)), who_(who), lr_(lr) {
   check_lr(who, lr);
   if (params_.empty())  // as torch.optim: an optimizer of nothing is always a mistake
     throw UsageError(fmt::format("{}: no parameters to optimize (the list is empty; does the model have any "
@@ -86,6 +86,10 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr, const char* who) : p
       throw UsageError(fmt::format("{}: parameter {} {} is not a leaf that requires grad; call requires_grad_()",
                                    who, i, p.shape().str()));
   }
+}
+
+void Optimizer::step() {
+  host_call(who_, params_, [this] { update(); });
 }
 
 void Optimizer::zero_grad() {
@@ -115,7 +119,7 @@ SGD::SGD(std::vector<Tensor> params, double lr, SGDOptions options)
   if (opt_.momentum > 0) velocity_ = add_slot("velocity");
 }
 
-void SGD::step() {
+void SGD::update() {
   ++t_;
   const double lr = lr_, mu = opt_.momentum, wd = opt_.weight_decay;
   for_each_with_grad(params_, [&](size_t i, auto* __restrict p, const auto* __restrict g, int64_t n) {
@@ -123,12 +127,12 @@ void SGD::step() {
     const T tlr = static_cast<T>(lr), tmu = static_cast<T>(mu), twd = static_cast<T>(wd);
     if (mu > 0) {
       T* __restrict v = ptr<T>(buffer(velocity_, i));
-      update<T>(n, [=](int64_t k) {
+      update_elements<T>(n, [=](int64_t k) {
         const T d = v[k] = tmu * v[k] + (g[k] + twd * p[k]);
         p[k] -= tlr * d;
       });
     } else {
-      update<T>(n, [=](int64_t k) { p[k] -= tlr * (g[k] + twd * p[k]); });
+      update_elements<T>(n, [=](int64_t k) { p[k] -= tlr * (g[k] + twd * p[k]); });
     }
   });
 }
@@ -141,7 +145,7 @@ RMSprop::RMSprop(std::vector<Tensor> params, double lr, RMSpropOptions options)
   square_avg_ = add_slot("square_avg");
 }
 
-void RMSprop::step() {
+void RMSprop::update() {
   ++t_;
   const double lr = lr_, a = opt_.alpha, eps = opt_.eps, wd = opt_.weight_decay;
   for_each_with_grad(params_, [&](size_t i, auto* __restrict p, const auto* __restrict g, int64_t n) {
@@ -149,7 +153,7 @@ void RMSprop::step() {
     T* __restrict s = ptr<T>(buffer(square_avg_, i));
     const T ta = static_cast<T>(a), ta1 = static_cast<T>(1 - a), tlr = static_cast<T>(lr),
             teps = static_cast<T>(eps), twd = static_cast<T>(wd);
-    update<T>(n, [=](int64_t k) {
+    update_elements<T>(n, [=](int64_t k) {
       const T d = g[k] + twd * p[k];
       s[k] = ta * s[k] + ta1 * d * d;
       p[k] -= tlr * d / (std::sqrt(s[k]) + teps);
@@ -167,7 +171,7 @@ Adam::Adam(std::vector<Tensor> params, double lr, AdamOptions options)
   v_ = add_slot("v");
 }
 
-void Adam::step() {
+void Adam::update() {
   ++t_;
   const double b1 = opt_.beta1, b2 = opt_.beta2, eps = opt_.eps, wd = opt_.weight_decay;
   // p −= lr·m̂/(√v̂ + ε) with m̂ = m/c1, v̂ = v/c2, rearranged as (lr/c1)·m / (√v/√c2 + ε).
@@ -181,7 +185,7 @@ void Adam::step() {
     const T tb1 = static_cast<T>(b1), tb1c = static_cast<T>(1 - b1), tb2 = static_cast<T>(b2),
             tb2c = static_cast<T>(1 - b2), tsc2 = static_cast<T>(sqrt_c2), teps = static_cast<T>(eps),
             tstep = static_cast<T>(step_size), twd = static_cast<T>(wd);
-    update<T>(n, [=](int64_t k) {
+    update_elements<T>(n, [=](int64_t k) {
       const T d = g[k] + twd * p[k];
       m[k] = tb1 * m[k] + tb1c * d;
       v[k] = tb2 * v[k] + tb2c * d * d;

@@ -2,6 +2,9 @@
 // parameters in place, without recording (W[l] := W[l] − α·dW[l] and its refinements).
 // Parameters with no gradient yet are skipped. Create an optimizer after Module::to(DType):
 // it holds the parameter handles and one state buffer per parameter and slot.
+//
+// Inside a function compiled by ad::compile, step() is one host call (ad::host_call): each
+// replay runs the whole update again, reading the step count and the learning rate then.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +34,8 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  /// One update of every parameter that has a gradient.
-  virtual void step() = 0;
+  /// One update of every parameter that has a gradient (update(), as one ad::host_call).
+  void step();
   /// "sgd", "rmsprop" or "adam": the prefix of its keys in a saved file.
   virtual std::string name() const = 0;
   /// Clears every parameter's gradient (call before each backward: gradients accumulate).
@@ -52,12 +55,15 @@ class Optimizer {
   const std::vector<StateEntry>& state() const { return state_; }
 
  protected:
+  /// The update itself: what step() runs (and every replay of a compiled step runs again).
+  virtual void update() = 0;
   /// Adds a zero buffer `slot` for every parameter; returns the index of the first one.
   size_t add_slot(const std::string& slot);
   /// The buffer of parameter `param` in the slot that add_slot() returned `first` for.
   Tensor& buffer(size_t first, size_t param) { return state_[first + param].value; }
 
   std::vector<Tensor> params_;     ///< the parameters, as given
+  const char* who_;                ///< "SGD", "Adam", …: errors and the host call's name
   double lr_;                      ///< α
   int64_t t_ = 0;                  ///< step() calls so far; step() increments it
   std::vector<StateEntry> state_;  ///< every slot's buffers, slot by slot
@@ -76,8 +82,10 @@ class SGD : public Optimizer {
   /// Throws ValueError for momentum outside [0, 1), or a weight_decay that is negative or not
   /// finite.
   SGD(std::vector<Tensor> params, double lr, SGDOptions options = {});
-  void step() override;
   std::string name() const override { return "sgd"; }
+
+ protected:
+  void update() override;
 
  private:
   SGDOptions opt_;
@@ -98,8 +106,10 @@ class RMSprop : public Optimizer {
   /// Throws ValueError for alpha outside [0, 1), eps ≤ 0, or a weight_decay that is negative or
   /// not finite.
   RMSprop(std::vector<Tensor> params, double lr = 0.01, RMSpropOptions options = {});
-  void step() override;
   std::string name() const override { return "rmsprop"; }
+
+ protected:
+  void update() override;
 
  private:
   RMSpropOptions opt_;
@@ -122,8 +132,10 @@ class Adam : public Optimizer {
   /// Throws ValueError for beta1 or beta2 outside [0, 1), eps ≤ 0, or a weight_decay that is
   /// negative or not finite.
   Adam(std::vector<Tensor> params, double lr = 1e-3, AdamOptions options = {});
-  void step() override;
   std::string name() const override { return "adam"; }
+
+ protected:
+  void update() override;
 
  private:
   AdamOptions opt_;

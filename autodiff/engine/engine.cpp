@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 
+#include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/engine/access.hpp"
 #include "autodiff/engine/anomaly_hooks.hpp"
 #include "autodiff/engine/hooks.hpp"
@@ -68,11 +69,16 @@ void deliver_to_leaf(TensorImpl* leaf, const Tensor& g, BackwardRun& run) {
   // gradient of a pass would be cloned (a memcpy per parameter per step).
   Tensor detached;
   const Tensor& plain = g.requires_grad() ? (detached = g.detach()) : g;
-  if (!leaf->grad && !(ref_of(plain).unique() && impl_of(plain)->storage.unique())) {
+  const bool traced = recording();
+  if (traced) [[unlikely]]
+    trace_grad_read(leaf);
+  const TensorImpl* before = leaf->grad.get();
+  if (!leaf->grad && !(ref_of(plain).unique() && impl_of(plain)->storage.unique()))
     leaf->grad = ref_of(plain.clone());
-    return;
-  }
-  accumulate(leaf->grad, plain, false);
+  else
+    accumulate(leaf->grad, plain, false);
+  if (traced && leaf->grad.get() != before) [[unlikely]]
+    trace_grad_set(leaf);
 }
 
 void deliver(Edge& e, const Tensor& g, BackwardRun& run) {

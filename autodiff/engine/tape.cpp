@@ -9,6 +9,7 @@
 
 #include "autodiff/detail/allocate.hpp"
 #include "autodiff/engine/hooks.hpp"
+#include "autodiff/detail/trace_hooks.hpp"
 
 namespace ad::detail {
 namespace {
@@ -111,8 +112,14 @@ void release_last(Node* n) {
 }
 
 // A tensor's state holds its record (grad_fn), so its lifetime is defined where the record's is.
-TensorImpl::TensorImpl() = default;
-TensorImpl::~TensorImpl() = default;
+TensorImpl::TensorImpl() {
+  if (recording()) [[unlikely]]
+    trace_impl_created(this);
+}
+TensorImpl::~TensorImpl() {
+  if (recording()) [[unlikely]]
+    trace_impl_destroyed(this);
+}
 void* TensorImpl::operator new(size_t bytes) { return allocate(bytes); }
 void TensorImpl::operator delete(void* p, size_t bytes) { deallocate(p, bytes); }
 void release_last(TensorImpl* t) { delete t; }

@@ -72,7 +72,10 @@ void index_select(In x, int64_t dim, const int64_t* index, Out out) {
   const auto* src = static_cast<const char*>(x.data);
   char* o = static_cast<char*>(out.data);
   for (int64_t b = 0; b < s.outer && row > 0; ++b)
-    for (int64_t j = 0; j < k; ++j) std::memcpy(o + (b * k + j) * row, src + (b * s.n + index[j]) * row, row);
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t at = index[j] < 0 ? index[j] + s.n : index[j];
+      std::memcpy(o + (b * k + j) * row, src + (b * s.n + at) * row, row);
+    }
 }
 
 void index_add(In x, int64_t dim, const int64_t* index, Out out) {
@@ -86,10 +89,15 @@ void index_add(In x, int64_t dim, const int64_t* index, Out out) {
     for (int64_t b = 0; b < s.outer; ++b)
       for (int64_t j = 0; j < k; ++j) {
         const T* row = src + (b * k + j) * s.inner;
-        T* dst = o + (b * s.n + index[j]) * s.inner;
+        T* dst = o + (b * s.n + (index[j] < 0 ? index[j] + s.n : index[j])) * s.inner;
         for (int64_t i = 0; i < s.inner; ++i) dst[i] += row[i];
       }
   });
+}
+
+void copy(In x, Out out) {
+  const size_t bytes = static_cast<size_t>(x.shape.numel()) * dtype_size(x.dtype);
+  if (bytes > 0 && x.data != out.data) std::memmove(out.data, x.data, bytes);
 }
 
 void one_hot(In labels, int64_t dim, Out out) {

@@ -12,10 +12,12 @@
 
 namespace ad {
 
-using detail::read;
+using detail::buffer;
+using detail::launch_map1;
+using detail::launch_map2;
 using detail::should_record;
-using detail::write;
 using detail::zip;
+using kernels::Operands;
 
 
 Tensor add(const Tensor& a, const Tensor& b) {
@@ -98,9 +100,11 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   const Shape ab = a.shape() == b.shape() ? a.shape() : detail::broadcast_shapes("where", a.shape(), b.shape());
   const Shape shape = mask.shape() == ab ? ab : detail::broadcast_shapes("where", mask.shape(), ab);
   Tensor out = empty(shape, a.dtype());
-  kernels::where(read(mask), read(a), read(b), write(out));
+  kernels::launch("where", {buffer(mask), buffer(a), buffer(b)}, {buffer(out)},
+                  [](const Operands& o) { kernels::where(o.in(0), o.in(1), o.in(2), o.out(0)); });
   if (!should_record({&a, &b})) return out;
-  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out, [sm = SavedTensor(mask.detach())](BackwardContext& c) {
+  return record_op("where", "dA = dZ ⊙ mask, dB = dZ ⊙ (1 − mask)", {a, b}, out,
+                   [sm = SavedTensor(mask.detach())](BackwardContext& c) {
     const Tensor& m = c.saved(sm);
     Tensor zero = zeros({}, c.grad().dtype());
     if (c.needs(0)) c.add(0, where(m, c.grad(), zero));
@@ -189,51 +193,51 @@ void begin_in_place_binary(const char* op, const Tensor& dst, const Tensor& src)
 Tensor& Tensor::add_(const Tensor& src, double alpha) {
   begin_in_place_binary("add_", *this, src);
   if (alpha == 1.0)
-    kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x + y; });
+    launch_map2("add_", *this, src, *this, [](auto x, auto y) { return x + y; });
   else
-    kernels::map2(read(*this), read(src), write(*this), [alpha](auto x, auto y) { return x + static_cast<decltype(x)>(alpha) * y; });
+    launch_map2("add_", *this, src, *this, [alpha](auto x, auto y) { return x + static_cast<decltype(x)>(alpha) * y; });
   return *this;
 }
 
 Tensor& Tensor::sub_(const Tensor& src, double alpha) {
   begin_in_place_binary("sub_", *this, src);
   if (alpha == 1.0)
-    kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x - y; });
+    launch_map2("sub_", *this, src, *this, [](auto x, auto y) { return x - y; });
   else
-    kernels::map2(read(*this), read(src), write(*this), [alpha](auto x, auto y) { return x - static_cast<decltype(x)>(alpha) * y; });
+    launch_map2("sub_", *this, src, *this, [alpha](auto x, auto y) { return x - static_cast<decltype(x)>(alpha) * y; });
   return *this;
 }
 
 Tensor& Tensor::mul_(const Tensor& src) {
   begin_in_place_binary("mul_", *this, src);
-  kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x * y; });
+  launch_map2("mul_", *this, src, *this, [](auto x, auto y) { return x * y; });
   return *this;
 }
 
 Tensor& Tensor::div_(const Tensor& src) {
   begin_in_place_binary("div_", *this, src);
-  kernels::map2(read(*this), read(src), write(*this), [](auto x, auto y) { return x / y; });
+  launch_map2("div_", *this, src, *this, [](auto x, auto y) { return x / y; });
   return *this;
 }
 
 Tensor& Tensor::add_(double s) {
   detail::check_floating("add_", *this);
   detail::begin_in_place("add_", *this);
-  kernels::map1(read(*this), write(*this), [s](auto v) { return v + static_cast<decltype(v)>(s); });
+  launch_map1("add_", *this, *this, [s](auto v) { return v + static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::mul_(double s) {
   detail::check_floating("mul_", *this);
   detail::begin_in_place("mul_", *this);
-  kernels::map1(read(*this), write(*this), [s](auto v) { return v * static_cast<decltype(v)>(s); });
+  launch_map1("mul_", *this, *this, [s](auto v) { return v * static_cast<decltype(v)>(s); });
   return *this;
 }
 
 Tensor& Tensor::div_(double s) {
   detail::check_floating("div_", *this);
   detail::begin_in_place("div_", *this);
-  kernels::map1(read(*this), write(*this), [s](auto v) { return v / static_cast<decltype(v)>(s); });
+  launch_map1("div_", *this, *this, [s](auto v) { return v / static_cast<decltype(v)>(s); });
   return *this;
 }
 
@@ -241,27 +245,26 @@ Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_same_dtype("copy_", *this, src);
   if (src.shape() == shape()) {
     detail::begin_in_place("copy_", *this);
-    if (src.raw_data() != raw_data())
-      std::memmove(raw_data(), src.raw_data(), static_cast<size_t>(numel()) * dtype_size(dtype()));
+    kernels::launch("copy_", {buffer(src)}, {buffer(*this)}, [](const Operands& o) { kernels::copy(o.in(0), o.out(0)); });
     return *this;
   }
   detail::check_broadcasts_to("copy_", "the source", src.shape(), "the destination", shape());
   detail::begin_in_place("copy_", *this);
-  kernels::broadcast(read(src), write(*this));
+  kernels::launch("copy_", {buffer(src)}, {buffer(*this)}, [](const Operands& o) { kernels::broadcast(o.in(0), o.out(0)); });
   return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
   detail::check_defined("fill_", *this);
   detail::begin_in_place("fill_", *this);
-  kernels::fill(write(*this), value);
+  kernels::launch("fill_", {}, {buffer(*this)}, [value](const Operands& o) { kernels::fill(o.out(0), value); });
   return *this;
 }
 
 Tensor& Tensor::zero_() {
   detail::check_defined("zero_", *this);
   detail::begin_in_place("zero_", *this);
-  kernels::fill(write(*this), 0.0);
+  kernels::launch("zero_", {}, {buffer(*this)}, [](const Operands& o) { kernels::fill(o.out(0), 0.0); });
   return *this;
 }
 

@@ -53,7 +53,7 @@ Tensor ne(const Tensor& a, double s);
 Tensor operator+(const Tensor& a, const Tensor& b);
 /// sub(a, b).
 Tensor operator-(const Tensor& a, const Tensor& b);
-/// mul(a, b).
+/// mul(a, b): elementwise, not the matrix product (that is matmul).
 Tensor operator*(const Tensor& a, const Tensor& b);
 /// div(a, b).
 Tensor operator/(const Tensor& a, const Tensor& b);

@@ -11,9 +11,9 @@
 
 namespace ad {
 
-using detail::read;
+using detail::buffer;
 using detail::should_record;
-using detail::write;
+using kernels::Operands;
 
 const char* activation_name(Activation g) {
   const char* name = g == Activation::LeakyReLU ? "leaky_relu" : "softmax";
@@ -40,6 +40,12 @@ void check_bias(const char* op, const Tensor& z, const Tensor& b) {
   detail::check_broadcasts_to(op, "the bias", b.shape(), "Z", z.shape());
 }
 
+// a = g(z + b), b broadcast over z (a may be z).
+void launch_bias_activate(const char* name, const Tensor& z, const Tensor& b, Activation g, const Tensor& a) {
+  kernels::launch(name, {buffer(z), buffer(b)}, {buffer(a)},
+                  [g](const Operands& o) { kernels::bias_activate(o.in(0), o.in(1), g, o.out(0)); });
+}
+
 // A = g(Z) as the op named after g; its rule reads g' from the saved output.
 Tensor fusable_activation(const Tensor& z, Activation g) {
   const char* name = activation_name(g);
@@ -47,7 +53,7 @@ Tensor fusable_activation(const Tensor& z, Activation g) {
   kernels::visit_fusable(g, [&](auto fn) { rule = decltype(fn)::kRule; });
   detail::check_floating(name, z);
   Tensor a = empty(z.shape(), z.dtype());
-  kernels::activate(read(z), g, write(a));
+  kernels::launch(name, {buffer(z)}, {buffer(a)}, [g](const Operands& o) { kernels::activate(o.in(0), g, o.out(0)); });
   if (!should_record({&z})) return a;
   return record_op(name, rule, {z}, a, [g](BackwardContext& c) { c.add(0, act_backward(c.grad(), c.output(), g)); },
                    true);
@@ -72,7 +78,7 @@ Tensor bias_act(const Tensor& z, const Tensor& b, Activation g) {
   check_fusable("bias_act", g);
   check_bias("bias_act", z, b);
   Tensor out = empty(z.shape(), z.dtype());
-  kernels::bias_activate(read(z), read(b), g, write(out));
+  launch_bias_activate("bias_act", z, b, g, out);
   if (!should_record({&z, &b})) return out;
   // The engine sums dZ over b's broadcast dims (db = row sums of dZ for a bias (n, 1)).
   return record_op("bias_act", "dZ = dA ⊙ g'(Z + b), db = dZ summed over broadcast dims", {z, b}, out,
@@ -98,7 +104,7 @@ Tensor linear(const Tensor& w, const Tensor& x, const Tensor& b, Activation g) {
     z = matmul(w, x);
   }
   check_bias("linear", z, b);
-  kernels::bias_activate(read(z), read(b), g, write(z));  // Z is a fresh temporary: A overwrites it
+  launch_bias_activate("linear", z, b, g, z);  // Z is a fresh temporary: A overwrites it
   Tensor out = std::move(z);
   if (!should_record({&w, &x, &b})) return out;
   // W is kept only when X needs its gradient, and X only when W does (as matmul keeps them).
@@ -126,7 +132,8 @@ Tensor act_backward(const Tensor& grad, const Tensor& a, Activation g) {
                                  grad.shape().str(), a.shape().str()));
   if (g == Activation::Identity) return grad;
   Tensor out = empty(grad.shape(), grad.dtype());
-  kernels::activation_backward(read(grad), read(a), g, write(out));
+  kernels::launch("act_backward", {buffer(grad), buffer(a)}, {buffer(out)},
+                  [g](const Operands& o) { kernels::activation_backward(o.in(0), o.in(1), g, o.out(0)); });
   if (!should_record({&grad, &a})) return out;
   kernels::Curvature k;
   kernels::visit_fusable(g, [&](auto fn) { k = decltype(fn)::kCurvature; });

@@ -5,7 +5,9 @@
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/dispatch.hpp"
 #include "autodiff/kernels/gemm.hpp"
+#include "autodiff/kernels/launch.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/ops/detail/buffers.hpp"
 #include "autodiff/ops/detail/checks.hpp"
 
 namespace ad {
@@ -25,14 +27,19 @@ void check_gemm(const char* op, const Tensor& a, const Tensor& b, bool ta, bool 
 // C = op(A) · op(B) into a new tensor; A and B are row-major, op transposes by flag.
 Tensor gemm_kernel(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   const int64_t m = ta ? a.shape()[1] : a.shape()[0];
-  const int64_t k = ta ? a.shape()[0] : a.shape()[1];
   const int64_t n = tb ? b.shape()[0] : b.shape()[1];
   Tensor c = empty({m, n}, a.dtype());
-  kernels::dispatch(a.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    kernels::gemm(m, n, k, static_cast<const T*>(a.raw_data()), a.shape()[1], ta, static_cast<const T*>(b.raw_data()),
-                  b.shape()[1], tb, static_cast<T*>(c.raw_data()), n);
-  });
+  kernels::launch(ta || tb ? "gemm" : "matmul", {detail::buffer(a), detail::buffer(b)}, {detail::buffer(c)},
+                  [ta, tb](const kernels::Operands& o) {
+                    const kernels::In x = o.in(0), y = o.in(1);
+                    const kernels::Out z = o.out(0);
+                    const int64_t k = ta ? x.shape[0] : x.shape[1];
+                    kernels::dispatch(x.dtype, [&](auto tag) {
+                      using T = decltype(tag);
+                      kernels::gemm(z.shape[0], z.shape[1], k, x.as<T>(), x.shape[1], ta, y.as<T>(), y.shape[1], tb,
+                                    z.as<T>(), z.shape[1]);
+                    });
+                  });
   return c;
 }
 

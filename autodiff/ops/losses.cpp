@@ -7,6 +7,7 @@
 #include "autodiff/function.hpp"
 #include "autodiff/kernels/copy.hpp"
 #include "autodiff/kernels/elementwise.hpp"
+#include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/vec_math.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/detail/buffers.hpp"
@@ -15,16 +16,20 @@
 namespace ad {
 namespace {
 
+using detail::buffer;
 using detail::check_pair;
-using detail::read;
 using detail::should_record;
-using detail::write;
+using kernels::Operands;
 
 // Σ of f(z, y) over all elements times `scale`, as a 0-d tensor. f is generic: it runs in the
 // tensors' dtype (vectorized for float32) and the sum is accumulated in double.
 template <class F>
-Tensor sum_pairs(const Tensor& z, const Tensor& y, double scale, F f) {
-  return scalar(kernels::sum2(read(z), read(y), f) * scale, z.dtype());
+Tensor sum_pairs(const char* op, const Tensor& z, const Tensor& y, double scale, F f) {
+  Tensor out = empty({}, z.dtype());
+  kernels::launch(op, {buffer(z), buffer(y)}, {buffer(out)}, [scale, f](const Operands& o) {
+    kernels::fill(o.out(0), kernels::sum2(o.in(0), o.in(1), f) * scale);
+  });
+  return out;
 }
 
 // How far probabilities are kept from 0 and 1 before a log: log ε stays finite, and 1 − ε is
@@ -40,13 +45,34 @@ Tensor one_hot_targets(const char* op, const Tensor& logits, const Tensor& label
                                  op, labels.shape().str(), logits.shape().str(), d,
                                  detail::dropdim_shape(logits.shape(), d).str(), kept.str()));
   const int64_t classes = logits.size(d);
-  const int64_t* p = labels.data<int64_t>();
-  for (int64_t i = 0; i < labels.numel(); ++i)
-    if (p[i] < 0 || p[i] >= classes)
-      throw ValueError(fmt::format("{}: label {} (position {}) is outside [0, {})", op, p[i], i, classes));
   Tensor targets = empty(logits.shape(), logits.dtype());
-  kernels::one_hot(read(labels), d, write(targets));
+  // The labels are checked where they are read, in the kernel: a replayed trace checks them too.
+  kernels::launch(op, {buffer(labels)}, {buffer(targets)}, [op, d, classes](const Operands& o) {
+    const int64_t* p = o.in(0).as<int64_t>();
+    for (int64_t i = 0, n = o.in(0).shape.numel(); i < n; ++i)
+      if (p[i] < 0 || p[i] >= classes)
+        throw ValueError(fmt::format("{}: label {} (position {}) is outside [0, {})", op, p[i], i, classes));
+    kernels::one_hot(o.in(0), d, o.out(0));
+  });
   return targets;
+}
+
+// dJ/dA = g·(a − y) / (a(1 − a)) where ε ≤ A ≤ 1 − ε, 0 outside, with g the incoming 0-d
+// gradient over n, read inside the kernel (one loop, and no host read of a computed value).
+Tensor bce_probability_grad(const Tensor& probs, const Tensor& targets, const Tensor& grad, double eps, double n) {
+  Tensor da = empty(probs.shape(), probs.dtype());
+  kernels::launch("binary_cross_entropy_backward", {buffer(probs), buffer(targets), buffer(grad)}, {buffer(da)},
+                  [eps, n](const Operands& o) {
+                    const double g = kernels::dispatch(o.in(2).dtype, [&](auto tag) {
+                      return static_cast<double>(*o.in(2).as<decltype(tag)>()) / n;
+                    });
+                    kernels::map2(o.in(0), o.in(1), o.out(0), [g, eps](auto a, auto y) {
+                      using T = decltype(a);
+                      const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
+                      return a < lo || a > hi ? T{0} : static_cast<T>(g) * (a - y) / (a * (T{1} - a));
+                    });
+                  });
+  return da;
 }
 
 // The targets a class-dim loss computes with: int64 labels become their one-hot columns.
@@ -73,7 +99,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels_or_targe
     NoGradGuard no_grad;
     lsm = log_softmax(logits.detach(), d);
   }
-  Tensor out = sum_pairs(lsm, targets.detach(), -inv_m, [](auto l, auto y) { return y == 0 ? decltype(l){0} : y * l; });
+  Tensor out = sum_pairs("softmax_cross_entropy", lsm, targets.detach(), -inv_m, [](auto l, auto y) { return y == 0 ? decltype(l){0} : y * l; });
   if (!should_record({&logits, &targets})) return out;
   return record_op("softmax_cross_entropy", "dZ = (softmax(Z) − Y) / m, dY = −log_softmax(Z) / m", {logits, targets},
                    out, [sz = SavedTensor(logits), sy = SavedTensor(targets), d, inv_m](BackwardContext& c) {
@@ -89,7 +115,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels_or_targe
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets) {
   check_pair("binary_cross_entropy_with_logits", "logits", logits, targets);
   const double inv_n = 1.0 / static_cast<double>(logits.numel());
-  Tensor out = sum_pairs(logits, targets, inv_n, [](auto z, auto y) { return kernels::vm::softplus(z) - z * y; });
+  Tensor out = sum_pairs("binary_cross_entropy_with_logits", logits, targets, inv_n, [](auto z, auto y) { return kernels::vm::softplus(z) - z * y; });
   if (!should_record({&logits, &targets})) return out;
   return record_op("binary_cross_entropy_with_logits", "dZ = (σ(Z) − Y) / n, dY = −Z / n", {logits, targets}, out,
                    [sz = SavedTensor(logits), sy = SavedTensor(targets), inv_n](BackwardContext& c) {
@@ -109,7 +135,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   check_pair("binary_cross_entropy", "probabilities", probs, targets);
   const double eps = probability_epsilon(probs.dtype()), n = static_cast<double>(probs.numel());
-  Tensor out = sum_pairs(probs, targets, -1.0 / n, [eps](auto a, auto y) {
+  Tensor out = sum_pairs("binary_cross_entropy", probs, targets, -1.0 / n, [eps](auto a, auto y) {
     using T = decltype(a);
     const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
     const T ac = a < lo ? lo : (a > hi ? hi : a);  // NaN passes through
@@ -126,19 +152,10 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
                        if (c.needs(1)) c.add(1, c.grad() * (log(1.0 - a) - log(a)) / n);
                        return;
                      }
-                     const double g = c.grad().item() / n;
-                     if (c.needs(0)) {
-                       Tensor da = empty(probs.shape(), probs.dtype());
-                       kernels::map2(read(probs), read(targets), write(da), [g, eps](auto a, auto y) {
-                         using T = decltype(a);
-                         const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
-                         return a < lo || a > hi ? T{0} : static_cast<T>(g) * (a - y) / (a * (T{1} - a));
-                       });
-                       c.add(0, da);
-                     }
+                     if (c.needs(0)) c.add(0, bce_probability_grad(probs, targets, c.grad(), eps, n));
                      if (c.needs(1)) {
                        Tensor a = clamp(probs, eps, 1.0 - eps);
-                       c.add(1, (log(1.0 - a) - log(a)) * g);
+                       c.add(1, (log(1.0 - a) - log(a)) * (c.grad() / n));
                      }
                    });
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "autodiff/function.hpp"
+#include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/reduce.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/detail/buffers.hpp"
@@ -10,17 +11,17 @@
 
 namespace ad {
 
+using detail::buffer;
 using detail::normalize_dim;
-using detail::read;
 using detail::should_record;
-using detail::write;
+using kernels::Operands;
 
 namespace {
 
 // x summed down to `shape` (checked) in a new tensor.
-Tensor sum_down(const Tensor& x, const Shape& shape) {
+Tensor sum_down(const char* op, const Tensor& x, const Shape& shape) {
   Tensor out = empty(shape, x.dtype());
-  kernels::sum_to(read(x), write(out));
+  kernels::launch(op, {buffer(x)}, {buffer(out)}, [](const Operands& o) { kernels::sum_to(o.in(0), o.out(0)); });
   return out;
 }
 
@@ -32,7 +33,8 @@ Tensor drop_dim_unless(bool keepdim, const Tensor& kept, const Shape& x_shape, i
 // 1 where x holds the first maximum of its lane along d, 0 elsewhere (not recorded).
 Tensor argmax_mask(const Tensor& x, int64_t d) {
   Tensor mask = empty(x.shape(), x.dtype());
-  kernels::argmax_mask(read(x), d, write(mask));
+  kernels::launch("argmax_mask", {buffer(x)}, {buffer(mask)},
+                  [d](const Operands& o) { kernels::argmax_mask(o.in(0), d, o.out(0)); });
   return mask;
 }
 
@@ -41,7 +43,8 @@ Tensor softmax_values(const char* op, const Tensor& x, int64_t dim, bool log_for
   detail::check_floating(op, x);
   d = normalize_dim(op, x, dim);
   Tensor y = empty(x.shape(), x.dtype());
-  kernels::softmax(read(x), d, log_form, write(y));
+  kernels::launch(op, {buffer(x)}, {buffer(y)},
+                  [d, log_form](const Operands& o) { kernels::softmax(o.in(0), d, log_form, o.out(0)); });
   return y;
 }
 
@@ -53,7 +56,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   // shape must broadcast to x's shape: right-aligned, each dim equal or 1
   if (!(detail::broadcast_shapes("sum_to", shape, x.shape()) == x.shape()))
     throw ShapeError(fmt::format("sum_to: {} cannot be summed down to {}", x.shape().str(), shape.str()));
-  Tensor out = sum_down(x, shape);
+  Tensor out = sum_down("sum_to", x, shape);
   if (!should_record({&x})) return out;
   return record_op("sum_to", "dX = broadcast_to(dY, X's shape)", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, broadcast_to(c.grad(), xs)); });
@@ -61,7 +64,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 
 Tensor sum(const Tensor& x) {
   detail::check_floating("sum", x);
-  Tensor out = sum_down(x, Shape{});
+  Tensor out = sum_down("sum", x, Shape{});
   if (!should_record({&x})) return out;
   return record_op("sum", "dX = dY broadcast to X's shape", {x}, out,
                    [xs = x.shape()](BackwardContext& c) { c.add(0, broadcast_to(c.grad(), xs)); });
@@ -71,7 +74,7 @@ Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_floating("sum", x);
   const int64_t d = normalize_dim("sum", x, dim);
   const Shape kept = detail::keepdim_shape(x.shape(), d);
-  Tensor out = drop_dim_unless(keepdim, sum_down(x, kept), x.shape(), d);
+  Tensor out = drop_dim_unless(keepdim, sum_down("sum", x, kept), x.shape(), d);
   if (!should_record({&x})) return out;
   return record_op("sum", "dX = dY broadcast back over dim", {x}, out, [xs = x.shape(), kept](BackwardContext& c) {
     c.add(0, broadcast_to(reshape(c.grad(), kept), xs));
@@ -82,7 +85,7 @@ Tensor mean(const Tensor& x) {
   detail::check_floating("mean", x);
   if (x.numel() == 0) throw ShapeError(fmt::format("mean: the tensor {} is empty", x.shape().str()));
   const double inv_n = 1.0 / static_cast<double>(x.numel());
-  Tensor out = sum_down(x, Shape{});
+  Tensor out = sum_down("mean", x, Shape{});
   out.mul_(inv_n);
   if (!should_record({&x})) return out;
   return record_op("mean", "dX = dY / n", {x}, out, [xs = x.shape(), inv_n](BackwardContext& c) {
@@ -97,7 +100,7 @@ Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
   if (n == 0) throw ShapeError(fmt::format("mean: dim {} of {} is empty", dim, x.shape().str()));
   const double inv_n = 1.0 / static_cast<double>(n);
   const Shape kept = detail::keepdim_shape(x.shape(), d);
-  Tensor out = sum_down(x, kept);
+  Tensor out = sum_down("mean", x, kept);
   out.mul_(inv_n);
   out = drop_dim_unless(keepdim, out, x.shape(), d);
   if (!should_record({&x})) return out;
@@ -113,7 +116,7 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_nonempty_dim("max", x, d);
   const Shape kept = detail::keepdim_shape(x.shape(), d);
   Tensor best = empty(kept, x.dtype());
-  kernels::max(read(x), d, write(best));
+  kernels::launch("max", {buffer(x)}, {buffer(best)}, [d](const Operands& o) { kernels::max(o.in(0), d, o.out(0)); });
   Tensor out = drop_dim_unless(keepdim, best, x.shape(), d);
   if (!should_record({&x})) return out;
   // The 0/1 mask of the maxima is rebuilt from x when backward runs, not kept from forward.
@@ -128,7 +131,8 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   const int64_t d = normalize_dim("argmax", x, dim);
   detail::check_nonempty_dim("argmax", x, d);
   Tensor index = empty(detail::keepdim_shape(x.shape(), d), DType::i64);
-  kernels::argmax(read(x), d, write(index));
+  kernels::launch("argmax", {buffer(x)}, {buffer(index)},
+                  [d](const Operands& o) { kernels::argmax(o.in(0), d, o.out(0)); });
   return drop_dim_unless(keepdim, index, x.shape(), d);
 }
 

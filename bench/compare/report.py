@@ -10,7 +10,8 @@ from collections import defaultdict
 
 from common import workload_spec
 
-IMPLS = ["tapegrad", "libtorch", "pytorch", "numpy"]
+IMPLS = ["tapegrad", "tapegrad-compiled", "libtorch", "pytorch", "numpy"]
+REFS = ["libtorch", "pytorch", "numpy"]  # the reference frameworks
 # The networks by their layer sizes (workload keys stay short on the command line).
 LABEL = {"w1": "2-4-1, m = 400, GD", "w2": "12288-20-7-5-1, m = 209, GD",
          "w3": "784-256-128-10, batch 128, Adam", "w4": "1024-4096-4096-10, batch 256, SGD"}
@@ -126,7 +127,7 @@ def targets(stats, peak):
         out.append(f"| {LABEL['w1']}: ≥ 10× faster than NumPy | {rn:.1f}× | {ratio_verdict(rn, 10)} |")
         out.append(f"| {LABEL['w1']}: ≥ 15× faster than LibTorch | {rl:.1f}× | {ratio_verdict(rl, 15)} |")
     for wn in ["w2", "w3"]:
-        refs = {i: t(wn, i) for i in IMPLS[1:] if t(wn, i)}
+        refs = {i: t(wn, i) for i in REFS if t(wn, i)}
         if t(wn, "tapegrad") and refs:
             best = min(refs, key=refs.get)
             r = refs[best] / t(wn, "tapegrad")
@@ -142,11 +143,12 @@ def targets(stats, peak):
             out.append(f"| (its products alone, bare `cblas_sgemm`: the ceiling of a step built on this BLAS) | "
                        f"{100 * ceiling['gflops'] / peak['gflops']:.0f}% of peak; tapegrad's step reaches "
                        f"{100 * gf / ceiling['gflops']:.0f}% of it | — |")
-        slowest_ref = min((t("w4", i) for i in IMPLS[1:] if t("w4", i)), default=None)
+        slowest_ref = min((t("w4", i) for i in REFS if t("w4", i)), default=None)
         if slowest_ref:
             r = slowest_ref / t("w4", "tapegrad")
             out.append(f"| {LABEL['w4']}: not slower than any reference | fastest reference / tapegrad = {r:.2f}× | "
                        f"{verdict(r >= 1.0, 'ok' if r >= 1 else f'{100 * (1 / r - 1):.0f}% slower')} |")
+    out += compiled_targets(t)
     for name, key in [("a recorded 1-element add + backward", "perop_add"), ("micrograd's 26-op expression + backward", "perop_expr")]:
         if t(key, "tapegrad") and t(key, "libtorch"):
             r = t(key, "libtorch") / t(key, "tapegrad")
@@ -163,6 +165,23 @@ def targets(stats, peak):
         out.append(f"| libtapegrad_autodiff.a + libtapegrad_nn.a < 5 MB (Release) | {mb:.2f} MB | {verdict(mb < 5, 'ok' if mb < 5 else f'{mb - 5:+.2f} MB')} |")
         cs = SIZE["compile_seconds"]
         out.append(f"| a program including nn/nn.hpp compiles in < 5 s (g++ -O2) | {cs:.1f} s | {verdict(cs < 5, 'ok' if cs < 5 else f'{cs - 5:+.1f} s')} |")
+    return out
+
+
+def compiled_targets(t):
+    """ad::compile's targets: absolute times for the small steps, no slower than eager for the big."""
+    out = []
+    c = "tapegrad-compiled"
+    for key, label, limit in [("w1", LABEL["w1"], 1.5e-6), ("perop_expr", "micrograd's 26-op expression + backward", 1.0e-6)]:
+        if t(key, c):
+            eager = f"; eager {fmt_time(t(key, 'tapegrad'))} ({t(key, 'tapegrad') / t(key, c):.2f}× the replay)" if t(key, "tapegrad") else ""
+            gap = "ok" if t(key, c) <= limit else f"{t(key, c) / limit:.2f}× the target"
+            out.append(f"| {label}, compiled: ≤ {fmt_time(limit)} | {fmt_time(t(key, c))}{eager} | {verdict(t(key, c) <= limit, gap)} |")
+    for wn in ["w2", "w3"]:
+        if t(wn, c) and t(wn, "tapegrad"):
+            r = t(wn, "tapegrad") / t(wn, c)
+            out.append(f"| {LABEL[wn]}, compiled: no slower than eager | eager / compiled = {r:.2f}× | "
+                       f"{verdict(r >= 1.0, 'ok' if r >= 1 else f'{100 * (1 / r - 1):.0f}% slower')} |")
     return out
 
 
@@ -185,7 +204,7 @@ def scaling_table(stats, prefix, label):
            "|---" * (len(impls) + 2) + "|"]
     for k in keys:
         cells = [fmt_time(stats[(k, i)].median) if (k, i) in stats else "—" for i in impls]
-        refs = [stats[(k, i)].median for i in impls[1:] if (k, i) in stats]
+        refs = [stats[(k, i)].median for i in impls if i in REFS and (k, i) in stats]
         r = f"{min(refs) / stats[(k, 'tapegrad')].median:.2f}×" if refs and (k, "tapegrad") in stats else "—"
         out.append(f"| {k[1:]} | " + " | ".join(cells) + f" | {r} |")
     return out

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The side-by-side comparison: builds tapegrad's, LibTorch's, PyTorch's and NumPy's
-# versions of the four workloads, runs them on the same data and initial weights with 2
+# The side-by-side comparison: builds tapegrad's (eager and under ad::compile), LibTorch's,
+# PyTorch's and NumPy's versions of the four workloads, runs them on the same data and initial weights with 2
 # threads, interleaved round by round so machine noise hits all of them alike, and prints one
 # markdown report (report.py).
 #
@@ -74,6 +74,7 @@ results=$(mktemp /tmp/tapegrad-compare-XXXX.jsonl)
 run_impl() {  # impl workload reps
   case "$1" in
     tapegrad) "$build/tapegrad_compare" "$2" "$data" "$3" ;;
+    tapegrad-compiled) "$build/tapegrad_compare" "$2" "$data" "$3" compiled ;;
     libtorch) "$build/libtorch_compare" "$2" "$data" "$3" ;;
     pytorch) "$py" "$here/torch_compare.py" "$2" "$data" "$3" ;;
     numpy) "$py" "$here/numpy_compare.py" "$2" "$data" "$3" ;;
@@ -87,7 +88,7 @@ t0=$(date +%s.%N)
 g++ -std=c++20 -O2 -I"$src" -c "$build/user_program.cpp" -o "$build/user_program.o"
 compile_s=$(awk "BEGIN {print $(date +%s.%N) - $t0}")
 echo "{\"impl\": \"tapegrad\", \"workload\": \"size\", \"lib_bytes\": $libs, \"compile_seconds\": $compile_s}" >>"$results"
-impls=(tapegrad libtorch pytorch numpy)
+impls=(tapegrad tapegrad-compiled libtorch pytorch numpy)
 for ((r = 0; r < rounds * main; ++r)); do
   log "round $((r + 1)) / $rounds"
   for w in w1 w2 w3 w4; do
@@ -95,17 +96,17 @@ for ((r = 0; r < rounds * main; ++r)); do
     # times swing 1.5× with the host from one minute to the next, and one block per round left
     # the medians to 5 draws (one run had tapegrad at 186–315 ms)
     reps=2; [[ $w == w3 ]] && reps=1; [[ $w == w4 ]] && reps=3
-    for ((i = 0; i < 4; ++i)); do run_impl "${impls[(i + r) % 4]}" "$w" $reps; done
+    for ((i = 0; i < ${#impls[@]}; ++i)); do run_impl "${impls[(i + r) % ${#impls[@]}]}" "$w" $reps; done
   done
   "$build/sgemm_peak" 5 >>"$results"  # W4's yardsticks (square peak, its bare products), beside W4
   if [[ $perop == 1 ]]; then
-    for w in perop_add perop_expr; do for impl in tapegrad libtorch pytorch; do run_impl "$impl" "$w" 1; done; done
+    for w in perop_add perop_expr; do for impl in tapegrad tapegrad-compiled libtorch pytorch; do run_impl "$impl" "$w" 1; done; done
   fi
 done
 if [[ $scaling == 1 ]]; then
   log "scaling curves"
   for w in b1 b4 b16 b64 b256 b1024 b4096 d2 d4 d8 d16 d32 d64; do
-    for impl in "${impls[@]}"; do run_impl "$impl" "$w" 3; done
+    for impl in tapegrad libtorch pytorch numpy; do run_impl "$impl" "$w" 3; done
   done
 fi
 

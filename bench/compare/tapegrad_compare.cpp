@@ -1,6 +1,8 @@
 // The comparison's workloads written with tapegrad as a user would: nn::mlp in column layout,
-// the nn costs, ad::optim. Usage: tapegrad_compare WORKLOAD DATA_DIR [REPS]
+// the nn costs, ad::optim. Usage: tapegrad_compare WORKLOAD DATA_DIR [REPS] [compiled]
 // (WORKLOAD: w1…w4, b<B>, d<D>, perop_add, perop_expr). Prints one JSON line (common.hpp).
+// With `compiled`, the step is the same function under ad::compile (recorded on its first call,
+// replayed after), reported as the implementation "tapegrad-compiled".
 #include <autodiff/autodiff.hpp>
 #include <nn/nn.hpp>
 
@@ -53,18 +55,25 @@ std::unique_ptr<ad::optim::Optimizer> make_optimizer(const cmp::Workload& w, nn:
   return std::make_unique<ad::optim::SGD>(net.parameters(), w.lr);
 }
 
+const char* impl_name(bool compiled) { return compiled ? "tapegrad-compiled" : "tapegrad"; }
+
 // W1, W2: full-batch gradient descent on a sigmoid output with binary cross-entropy.
-void run_binary(const cmp::Workload& w, const std::string& dir, int reps, long rss0) {
+void run_binary(const cmp::Workload& w, const std::string& dir, int reps, long rss0, bool compiled) {
   Tensor X = read_columns(dir, w.name + "_X.f32", w.m, w.dims[0]);
   Tensor Y = ad::empty({1, w.m});
   cmp::read_into(dir, w.name + "_y.f32", Y.data<float>(), static_cast<size_t>(w.m));
   nn::Sequential net = make_net(w, dir);
   auto opt = make_optimizer(w, net);
-  cmp::measure("tapegrad", w, reps, rss0, [&](int64_t, bool want_cost) {
-    Tensor J = nn::binary_cross_entropy(net.forward(X), Y);
+  auto train = [&](const Tensor& Xs, const Tensor& Ys) {
+    Tensor J = nn::binary_cross_entropy(net.forward(Xs), Ys);
     opt->zero_grad();
     J.backward();
     opt->step();
+    return J;
+  };
+  auto step = ad::compile(train);
+  cmp::measure(impl_name(compiled), w, reps, rss0, [&](int64_t, bool want_cost) {
+    Tensor J = compiled ? step(X, Y) : train(X, Y);
     return want_cost ? J.item() : 0.0;
   });
 }
@@ -73,7 +82,9 @@ void run_binary(const cmp::Workload& w, const std::string& dir, int reps, long r
 // batch's columns of X (all of X when the batch is the whole set). A mini-batched data set is
 // kept sample-major, as it is on disk, and batches come from nn::gather_samples: a random
 // batch then reads contiguous rows instead of scattered columns.
-void run_multiclass(const cmp::Workload& w, const std::string& dir, int reps, long rss0) {
+// Compiled, the labels go in as an int64 tensor (the step's argument) instead of a host vector:
+// the last, smaller batch of an epoch records a trace of its own.
+void run_multiclass(const cmp::Workload& w, const std::string& dir, int reps, long rss0, bool compiled) {
   Tensor X;  // (n0, m) when the batch is the whole set, else (m, n0) sample-major
   std::vector<int32_t> labels, perm;
   const bool batched = w.batch < w.m;
@@ -99,37 +110,55 @@ void run_multiclass(const cmp::Workload& w, const std::string& dir, int reps, lo
   }
   nn::Sequential net = make_net(w, dir);
   auto opt = make_optimizer(w, net);
-  cmp::measure("tapegrad", w, reps, rss0, [&](int64_t k, bool want_cost) {
+  auto step = ad::compile([&](const Tensor& Xb, const Tensor& yb) {
+    Tensor J = ad::softmax_cross_entropy(net.forward(Xb), yb);
+    opt->zero_grad();
+    J.backward();
+    opt->step();
+    return J;
+  });
+  cmp::measure(impl_name(compiled), w, reps, rss0, [&](int64_t k, bool want_cost) {
     std::vector<int64_t> idx = cmp::batch_index(perm, w.batch, k);
     std::vector<int64_t> y(idx.size());
     for (size_t i = 0; i < idx.size(); ++i) y[i] = labels[static_cast<size_t>(idx[i])];
     Tensor Xb = batched ? nn::gather_samples(X, idx) : X;
-    Tensor J = nn::softmax_cross_entropy(net.forward(Xb), y);
-    opt->zero_grad();
-    J.backward();
-    opt->step();
+    Tensor J;
+    if (compiled) {
+      Tensor yb = ad::empty({static_cast<int64_t>(y.size())}, ad::DType::i64);
+      std::copy(y.begin(), y.end(), yb.data<int64_t>());
+      J = step(Xb, yb);
+    } else {
+      J = nn::softmax_cross_entropy(net.forward(Xb), y);
+      opt->zero_grad();
+      J.backward();
+      opt->step();
+    }
     return want_cost ? J.item() : 0.0;
   });
 }
 
 // Per-op overhead: one recorded add on 1-element tensors + backward; and micrograd's
 // expression (26 recorded ops) + backward. The check value is dg/da.
-void run_perop(const std::string& which, int reps, long rss0) {
+void run_perop(const std::string& which, int reps, long rss0, bool compiled) {
   Tensor a = ad::scalar(-4.0).requires_grad_(), b = ad::scalar(2.0).requires_grad_();
   if (which == "perop_add") {
     cmp::Workload w{which, {}, 1, 1, 0, 1000, 100000};
-    cmp::measure("tapegrad", w, reps, rss0, [&](int64_t, bool want) {
-      Tensor y = a + b;
-      y.backward();
-      double g = want ? a.grad().item() : 0.0;
+    auto add = [&] {
       a.zero_grad();
       b.zero_grad();
-      return g;
+      (a + b).backward();
+    };
+    auto step = ad::compile(add);
+    cmp::measure(impl_name(compiled), w, reps, rss0, [&](int64_t, bool want) {
+      compiled ? step() : add();
+      return want ? a.grad().item() : 0.0;
     });
     return;
   }
   cmp::Workload w{which, {}, 1, 1, 0, 1000, 20000};
-  cmp::measure("tapegrad", w, reps, rss0, [&](int64_t, bool want) {
+  auto expr = [&] {
+    a.zero_grad();
+    b.zero_grad();
     Tensor c = a + b;
     Tensor d = a * b + b * b * b;
     c = c + (c + 1.0);
@@ -140,10 +169,11 @@ void run_perop(const std::string& which, int reps, long rss0) {
     Tensor f = e * e;
     Tensor g = f / 2.0 + 10.0 / f;
     g.backward();
-    double ga = want ? a.grad().item() : 0.0;
-    a.zero_grad();
-    b.zero_grad();
-    return ga;
+  };
+  auto step = ad::compile(expr);
+  cmp::measure(impl_name(compiled), w, reps, rss0, [&](int64_t, bool want) {
+    compiled ? step() : expr();
+    return want ? a.grad().item() : 0.0;
   });
 }
 
@@ -157,15 +187,16 @@ int main(int argc, char** argv) {
   }
   const std::string which = argv[1], dir = argv[2];
   const int reps = argc > 3 ? std::atoi(argv[3]) : 5;
+  const bool compiled = argc > 4 && std::string(argv[4]) == "compiled";
   ad::set_num_threads(2);
   if (which.rfind("perop", 0) == 0) {
-    run_perop(which, reps, rss0);
+    run_perop(which, reps, rss0, compiled);
     return 0;
   }
   const cmp::Workload w = cmp::workload(which);
   if (w.binary)
-    run_binary(w, dir, reps, rss0);
+    run_binary(w, dir, reps, rss0, compiled);
   else
-    run_multiclass(w, dir, reps, rss0);
+    run_multiclass(w, dir, reps, rss0, compiled);
   return 0;
 }
