@@ -18,8 +18,10 @@ jobs=$(nproc)
 # thread, where every access is instrumented. (Results are bit-identical either way at these sizes.)
 export OPENBLAS_NUM_THREADS=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# Impossible sizes (zeros({2^40})) must reach the library as a failed allocation, which it turns
+# into a ValueError; by default the sanitizers' allocators abort on them instead.
+export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
+export TSAN_OPTIONS=allocator_may_return_null=1:halt_on_error=1:second_deadlock_stack=1
 
 case $mode in
   address)
