@@ -23,16 +23,18 @@ void report_stats(benchmark::State& state, const ad::CompileStats& s) {
   state.counters["records"] = static_cast<double>(s.records);
 }
 
-// 2-4-1 (sigmoid hidden and output) on m = 400 random points: binary cross-entropy, full-batch
-// gradient descent, α = 1.2 — the comparison's smallest network, as bench/compare trains it.
-struct TwoLayer {
+// A binary classifier trained by full-batch gradient descent on binary cross-entropy, with a
+// sigmoid output, on m samples; X is drawn by `draw_x` after the weights, the labels uniformly.
+struct BinaryGD {
   Tensor X, Y;
-  nn::Sequential net = nn::mlp({2, 4, 1}, nn::Activation::Sigmoid, nn::Activation::Sigmoid);
-  ad::optim::SGD sgd{net.parameters(), 1.2};
-  TwoLayer() {
-    ad::manual_seed(4);
-    X = ad::randn({2, 400});
-    Y = ad::gt(ad::rand({1, 400}), 0.5);
+  nn::Sequential net;
+  ad::optim::SGD sgd;
+  BinaryGD(std::vector<int64_t> sizes, int64_t m, nn::Activation hidden, double lr, uint64_t seed,
+           Tensor (*draw_x)(const ad::Shape&))
+      : net(nn::mlp(sizes, hidden, nn::Activation::Sigmoid)), sgd(net.parameters(), lr) {
+    ad::manual_seed(seed);
+    X = draw_x({sizes.front(), m});
+    Y = ad::gt(ad::rand({1, m}), 0.5);
   }
   Tensor step(const Tensor& x, const Tensor& y) {
     Tensor J = nn::binary_cross_entropy(net.forward(x), y);
@@ -43,24 +45,17 @@ struct TwoLayer {
   }
 };
 
-// 12288-20-7-5-1 (ReLU, sigmoid output) on m = 209 random 64×64×3 "images": binary
-// cross-entropy, full-batch gradient descent, α = 0.0075.
-struct DeepBinary {
-  Tensor X, Y;
-  nn::Sequential net = nn::mlp({12288, 20, 7, 5, 1}, nn::Activation::ReLU, nn::Activation::Sigmoid);
-  ad::optim::SGD sgd{net.parameters(), 0.0075};
-  DeepBinary() {
-    ad::manual_seed(5);
-    X = ad::rand({12288, 209});
-    Y = ad::gt(ad::rand({1, 209}), 0.5);
-  }
-  Tensor step(const Tensor& x, const Tensor& y) {
-    Tensor J = nn::binary_cross_entropy(net.forward(x), y);
-    sgd.zero_grad();
-    J.backward();
-    sgd.step();
-    return J;
-  }
+Tensor draw_randn(const ad::Shape& s) { return ad::randn(s); }
+Tensor draw_rand(const ad::Shape& s) { return ad::rand(s); }
+
+// 2-4-1 (sigmoid hidden) on m = 400 random points, α = 1.2: the comparison's smallest network.
+struct TwoLayer : BinaryGD {
+  TwoLayer() : BinaryGD({2, 4, 1}, 400, nn::Activation::Sigmoid, 1.2, 4, draw_randn) {}
+};
+
+// 12288-20-7-5-1 (ReLU hidden) on m = 209 random 64×64×3 "images", α = 0.0075.
+struct DeepBinary : BinaryGD {
+  DeepBinary() : BinaryGD({12288, 20, 7, 5, 1}, 209, nn::Activation::ReLU, 0.0075, 5, draw_rand) {}
 };
 
 // 784-256-128-10 (ReLU, logits) on one batch of 128 random samples with int64 labels: softmax
