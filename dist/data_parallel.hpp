@@ -13,7 +13,8 @@
 // Gradients travel in buckets, in reverse parameter order (backward makes the last layer's
 // gradients final first), launched in the same order on every rank, each as soon as all of its
 // gradients are final and the buckets before it have been launched. They are averaged by a
-// background thread while backward goes on with earlier layers.
+// background thread while backward goes on with earlier layers. The loop body may be compiled
+// with ad::compile: its replays fire the hooks and run synchronize() again at the same points.
 #pragma once
 
 #include <cstdint>
