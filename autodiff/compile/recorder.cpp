@@ -264,9 +264,9 @@ void Recorder::host_call(const char* name, std::span<const Tensor> touches, std:
 
 // The hooks run as a host call on the leaf, so its gradient keeps its storage (a hook may hold
 // it, as data-parallel training does until synchronize()). The step holds the leaf only through
-// the trace's guard, so letting the leaf go still makes the trace stale. An argument's hooks, or
-// those of a leaf made in the call, were registered during the call (a call with a hooked
-// argument runs eagerly): they just fire, and the trace is not kept.
+// the trace's guard, so letting the leaf go still makes the trace stale. A replay could not
+// fire the hooks of an argument (or of a leaf sharing an argument's storage, or made in the
+// call: its hooks were added during it): they just fire, and the trace is not kept.
 void Recorder::grad_ready(TensorImpl* leaf) {
   auto it = by_storage_.find(leaf->storage.get());
   const bool argument = it != by_storage_.end() && rec_.buffers[it->second].kind == BufferKind::argument;

@@ -4,6 +4,7 @@
 #include <autodiff/autodiff.hpp>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compile_util.hpp"
@@ -81,6 +82,56 @@ TEST(CompileHooks, WhatAHookWritesIsSeenByTheRestOfTheReplay) {
     EXPECT_TRUE(same_bits(compiled.W1, eager.W1)) << "call " << i;
   }
   EXPECT_EQ(step.stats().replays, 2u);
+}
+
+// As data-parallel training does: each hook hands its final gradient to a thread of its own,
+// which halves it while the backward pass goes on; a host call waits for them all before the
+// update. (Two threads writing through the replay's persistent gradients: TSan runs this.)
+struct HandOff {
+  std::vector<std::thread> workers;
+  std::vector<ad::HookHandle> hooks;
+  explicit HandOff(Net& net) {
+    for (Tensor* p : net.params())
+      hooks.push_back(ad::on_grad_ready(*p, [this](const Tensor& leaf) {
+        workers.emplace_back([g = leaf.grad()]() mutable {
+          ad::NoGradGuard off;
+          g.mul_(0.5);
+        });
+      }));
+  }
+  ~HandOff() { join(); }
+  HandOff(const HandOff&) = delete;
+  HandOff& operator=(const HandOff&) = delete;
+  void join() {
+    for (std::thread& w : workers) w.join();
+    workers.clear();
+  }
+};
+
+Tensor step_with_hand_off(Net& net, HandOff& off, const Tensor& X, const Tensor& Y) {
+  Tensor J = net.cost(X, Y);
+  J.backward();
+  const std::vector<Tensor> params{net.W1, net.b1, net.W2, net.b2};
+  ad::host_call("join", params, [&off] { off.join(); });
+  ad::NoGradGuard no_grad;
+  for (Tensor* p : net.params()) {
+    p->sub_(p->grad(), 0.5);
+    p->zero_grad();
+  }
+  return J;
+}
+
+TEST(CompileHooks, AHookMayHandTheGradientToAnotherThread) {
+  Data d(64);
+  Net eager, compiled;
+  HandOff eager_off(eager), compiled_off(compiled);
+  auto step = ad::compile([&](const Tensor& X, const Tensor& Y) { return step_with_hand_off(compiled, compiled_off, X, Y); });
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(same_bits(step(d.X, d.Y), step_with_hand_off(eager, eager_off, d.X, d.Y))) << "call " << i;
+    for (size_t p = 0; p < 4; ++p) EXPECT_TRUE(same_bits(*compiled.params()[p], *eager.params()[p])) << p;
+  }
+  EXPECT_EQ(step.stats().replays, 3u);
+  EXPECT_EQ(step.stats().host_calls, 5u) << "four hook steps and the join";
 }
 
 TEST(CompileHooks, AddingOrRemovingAHookRecordsAfresh) {
