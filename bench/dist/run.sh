@@ -22,19 +22,8 @@ done
 build=${BUILD_DIR:-$root/build}
 bench=$build/bench/dist_bench
 [[ -x $bench ]] || { echo "no $bench: build with MPI and TAPEGRAD_BUILD_BENCHMARKS=ON" >&2; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 unset OPENBLAS_NUM_THREADS OMP_NUM_THREADS
-# Open MPI's shared-memory single copy (CMA: the receiver reads the sender's buffer directly) makes
-# the wide network's step faster (bench/README); a container that forbids it (ptrace) gets the
-# copy through shared-memory fragments instead.
-if [[ -z ${OMPI_MCA_btl_vader_single_copy_mechanism:-} ]]; then
-  if OMPI_MCA_btl_vader_single_copy_mechanism=cma timeout 60 mpirun -np 2 "$bench" --mode allreduce \
-      --dims 1024,1024 --steps 1 --warmup 0 >/dev/null 2>&1; then
-    export OMPI_MCA_btl_vader_single_copy_mechanism=cma
-  else
-    export OMPI_MCA_btl_vader_single_copy_mechanism=none
-  fi
-fi
 # OpenBLAS 0.3.21 takes recent CPUs for SSE3-era ones: choose its AVX kernels, for every run alike.
 if [[ -z ${OPENBLAS_CORETYPE:-} ]] && OPENBLAS_VERBOSE=2 "$bench" --mode single --steps 1 --warmup 0 2>&1 | grep -q Prescott; then
   if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
@@ -64,8 +53,7 @@ for ((r = 0; r < rounds; ++r)); do
 done
 {
   echo "Date: $(date -u +%F). Machine: $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) cores;" \
-       "$(mpirun --version | head -n 1), single copy ${OMPI_MCA_btl_vader_single_copy_mechanism};" \
-       "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}."
+       "$(mpirun --version | head -n 1); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}."
   echo "Command: flock /tmp/tapegrad-bench.lock bench/dist/run.sh --rounds $rounds (tapegrad at" \
        "$(git -C "$root" rev-parse --short HEAD)). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
