@@ -51,9 +51,9 @@ struct BucketJob {
       average_in_place(comm, grads[0]);
       return;
     }
-    copy_grads(true);
+    pack();
     average_in_place(comm, buffers->packed);
-    copy_grads(false);
+    unpack();
   }
 
   // flat := the sum over ranks / N, in place (no second buffer the size of the gradients).
@@ -71,18 +71,22 @@ struct BucketJob {
     for (int64_t i = 0; i < n; ++i) x[i] /= ranks;
   }
 
-  // Gradients into the packed buffer (in) or back out of it.
-  void copy_grads(bool in) const {
+  // The gradients, one after another, into the packed buffer, and back out of it.
+  void pack() const {
     auto* at = static_cast<char*>(buffers->packed.raw_data());
     for (const Tensor& g : grads) {
-      const size_t bytes = static_cast<size_t>(g.numel()) * dtype_size(g.dtype());
-      if (in)
-        std::memcpy(at, g.raw_data(), bytes);
-      else
-        std::memcpy(g.raw_data(), at, bytes);
-      at += bytes;
+      std::memcpy(at, g.raw_data(), bytes_of(g));
+      at += bytes_of(g);
     }
   }
+  void unpack() const {
+    const auto* at = static_cast<const char*>(buffers->packed.raw_data());
+    for (const Tensor& g : grads) {
+      std::memcpy(g.raw_data(), at, bytes_of(g));
+      at += bytes_of(g);
+    }
+  }
+  static size_t bytes_of(const Tensor& g) { return static_cast<size_t>(g.numel()) * dtype_size(g.dtype()); }
 };
 
 std::string describe(const std::string& name, const Tensor& p) {
