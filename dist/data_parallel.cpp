@@ -32,10 +32,10 @@ std::vector<Bucket> plan_buckets(const std::vector<Tensor>& params, const DataPa
 
 namespace detail {
 
-// A bucket's flat buffers: `packed` gathers the gradients of a bucket of several parameters,
-// `sum` receives the sum over ranks. Owned jointly by the DataParallel and its queued tasks.
+// A bucket's flat buffer: gathers the gradients of a bucket of several parameters (one alone is
+// averaged where it lies). Owned jointly by the DataParallel and its queued tasks.
 struct BucketBuffers {
-  Tensor packed, sum;
+  Tensor packed;
 };
 
 namespace {
@@ -48,36 +48,46 @@ struct BucketJob {
 
   void operator()(Communicator& comm) const {
     if (comm.size() == 1) return;
-    const Tensor& sum = buffers->sum;
-    const void* send = grads.size() == 1 ? grads[0].raw_data() : pack();
-    comm.all_reduce(send, sum.raw_data(), sum.numel(), sum.dtype(), ReduceOp::Sum);
-    if (sum.dtype() == DType::f32)
-      unpack_mean<float>(static_cast<float>(comm.size()));
+    if (grads.size() == 1) {
+      average_in_place(comm, grads[0]);
+      return;
+    }
+    pack();
+    average_in_place(comm, buffers->packed);
+    unpack();
+  }
+
+  // flat := the sum over ranks / N, in place (no second buffer the size of the gradients).
+  static void average_in_place(Communicator& comm, const Tensor& flat) {
+    comm.all_reduce(flat.raw_data(), flat.raw_data(), flat.numel(), flat.dtype(), ReduceOp::Sum);
+    if (flat.dtype() == DType::f32)
+      divide(static_cast<float*>(flat.raw_data()), flat.numel(), static_cast<float>(comm.size()));
     else
-      unpack_mean<double>(static_cast<double>(comm.size()));
+      divide(static_cast<double*>(flat.raw_data()), flat.numel(), static_cast<double>(comm.size()));
   }
 
-  const void* pack() const {
-    auto* out = static_cast<char*>(buffers->packed.raw_data());
-    for (const Tensor& g : grads) {
-      const size_t bytes = static_cast<size_t>(g.numel()) * dtype_size(g.dtype());
-      std::memcpy(out, g.raw_data(), bytes);
-      out += bytes;
-    }
-    return buffers->packed.raw_data();
-  }
-
-  // g := sum / N, a division (not a product with 1/N) so that the mean is correctly rounded.
+  // A division (not a product with 1/N), so that the mean is correctly rounded.
   template <class T>
-  void unpack_mean(T ranks) const {
-    const T* sum = static_cast<const T*>(buffers->sum.raw_data());
+  static void divide(T* x, int64_t n, T ranks) {
+    for (int64_t i = 0; i < n; ++i) x[i] /= ranks;
+  }
+
+  // The gradients, one after another, into the packed buffer, and back out of it.
+  void pack() const {
+    auto* at = static_cast<char*>(buffers->packed.raw_data());
     for (const Tensor& g : grads) {
-      T* out = static_cast<T*>(g.raw_data());
-      const int64_t n = g.numel();
-      for (int64_t i = 0; i < n; ++i) out[i] = sum[i] / ranks;
-      sum += n;
+      std::memcpy(at, g.raw_data(), bytes_of(g));
+      at += bytes_of(g);
     }
   }
+  void unpack() const {
+    const auto* at = static_cast<const char*>(buffers->packed.raw_data());
+    for (const Tensor& g : grads) {
+      std::memcpy(g.raw_data(), at, bytes_of(g));
+      at += bytes_of(g);
+    }
+  }
+  static size_t bytes_of(const Tensor& g) { return static_cast<size_t>(g.numel()) * dtype_size(g.dtype()); }
 };
 
 std::string describe(const std::string& name, const Tensor& p) {
@@ -126,7 +136,6 @@ void DataParallel::start(DataParallelOptions options) {
   for (size_t b = 0; b < buckets_.size(); ++b) {
     for (size_t p : buckets_[b].params) bucket_of_[p] = b;
     auto buffers = std::make_shared<detail::BucketBuffers>();
-    buffers->sum = empty({buckets_[b].elements}, buckets_[b].dtype);
     if (buckets_[b].params.size() > 1) buffers->packed = empty({buckets_[b].elements}, buckets_[b].dtype);
     buffers_.push_back(std::move(buffers));
   }

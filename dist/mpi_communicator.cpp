@@ -98,8 +98,9 @@ void MpiCommunicator::wait(MPI_Request& req, const char* op) {
   }
 }
 
-// At most 16 MB per all-reduce: over shared memory, Open MPI 4.1 reduces larger messages several
-// times more slowly (bench/README, data-parallel training).
+// At most 16 MB per all-reduce: Open MPI allocates a temporary the size of the message for each
+// call, and glibc maps one above 32 MB fresh every time, so a larger message pays a page fault
+// per 4 KB on every call (eleven times slower for 84 MB, bench/README, data-parallel training).
 void MpiCommunicator::all_reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op) {
   const size_t width = dtype_size(dtype);
   in_chunks(count, kMostBytesPerReduce / static_cast<int64_t>(width), [&](int64_t offset, int n) {
