@@ -18,9 +18,10 @@ void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool tra
 void gemm(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool trans_a, const double* b, int64_t ldb,
           bool trans_b, double* c, int64_t ldc);
 
-/// The backends of a float32 product.
+/// The backends of a product (float64 uses small and blas only).
 enum class GemmBackend { small, thin, packed, blas };
-/// The backend kernels::gemm runs this float32 product on (the arguments as gemm's).
+/// The backend kernels::gemm runs this float32 product on (the arguments as gemm's); a float64
+/// product of the same shape runs on the small kernel exactly when this says small.
 GemmBackend gemm_backend(int64_t m, int64_t n, int64_t k, int64_t lda, bool trans_a, int64_t ldb, bool trans_b,
                          int64_t ldc);
 
