@@ -14,24 +14,27 @@
 namespace ad::kernels {
 namespace {
 
-// Sums are kept in kLanes-wide GCC vectors: whichever width the loader picked (kernels/simd.hpp),
-// the compiler splits them into its registers, and a fixed count of partial sums keeps the order
-// of the additions, and so the result, the same on every one.
-constexpr int64_t kLanes = 16;
+// Sums are kept in 64-byte GCC vectors of kLanes<T> elements (16 floats, 8 doubles): whichever
+// width the loader picked (kernels/simd.hpp), the compiler splits them into its registers, and a
+// fixed count of partial sums keeps the order of the additions, and so the result, the same on
+// every one. (Wider vectors than the widest registers are lowered element by element.)
+constexpr int64_t kVectorBytes = 64;
+template <class T>
+constexpr int64_t kLanes = kVectorBytes / static_cast<int64_t>(sizeof(T));
 template <class T>
 struct LanesOf;
 template <>
 struct LanesOf<float> {
-  typedef float type __attribute__((vector_size(kLanes * sizeof(float))));
+  typedef float type __attribute__((vector_size(kVectorBytes)));
 };
 template <>
 struct LanesOf<double> {
-  typedef double type __attribute__((vector_size(kLanes * sizeof(double))));
+  typedef double type __attribute__((vector_size(kVectorBytes)));
 };
 template <class T>
 using Lanes = typename LanesOf<T>::type;
 
-// kLanes elements from p, any alignment (the vector is filled in place: no vector crosses a call).
+// kLanes<T> elements from p, any alignment (the vector is filled in place: no vector crosses a call).
 template <class T>
 [[gnu::always_inline]] inline void load(Lanes<T>& v, const T* p) {
   std::memcpy(&v, p, sizeof v);
@@ -55,33 +58,34 @@ inline void row_in_place(int64_t j0, int64_t n, int64_t k, const T* ai, int64_t 
 // The same for 2·kLanes columns from j0, their sums kept in registers while p runs (the in-place
 // form stores and reloads C for every row of B). Both forms add the products in the order p = 0,
 // 1, …, so the result does not depend on which ran.
-constexpr int64_t kCols = 2 * kLanes;
+template <class T>
+constexpr int64_t kCols = 2 * kLanes<T>;
 template <class T>
 [[gnu::always_inline]] inline void row_block(int64_t j0, int64_t k, const T* ai, int64_t as_p, const T* b,
                                              int64_t ldb, T* ci) {
   Lanes<T> s0, s1, b0, b1;
   load(b0, b + j0);
-  load(b1, b + j0 + kLanes);
+  load(b1, b + j0 + kLanes<T>);
   s0 = ai[0] * b0;
   s1 = ai[0] * b1;
   for (int64_t p = 1; p < k; ++p) {
     const T ap = ai[p * as_p];
     load(b0, b + p * ldb + j0);
-    load(b1, b + p * ldb + j0 + kLanes);
+    load(b1, b + p * ldb + j0 + kLanes<T>);
     s0 += ap * b0;
     s1 += ap * b1;
   }
   std::memcpy(ci + j0, &s0, sizeof s0);
-  std::memcpy(ci + j0 + kLanes, &s1, sizeof s1);
+  std::memcpy(ci + j0 + kLanes<T>, &s1, sizeof s1);
 }
 
 // C[i, :] = Σ_p A(i, p)·B[p, :] where A(i, p) = a[i·as_i + p·as_p].
 template <class T>
 AD_VEC_CLONES void rows_times_b(int64_t m, int64_t n, int64_t k, const T* a, int64_t as_i, int64_t as_p, const T* b,
                                 int64_t ldb, T* c, int64_t ldc) {
-  const int64_t blocked = n / kCols * kCols;
+  const int64_t blocked = n / kCols<T> * kCols<T>;
   for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j0 = 0; j0 < blocked; j0 += kCols) row_block(j0, k, a + i * as_i, as_p, b, ldb, c + i * ldc);
+    for (int64_t j0 = 0; j0 < blocked; j0 += kCols<T>) row_block(j0, k, a + i * as_i, as_p, b, ldb, c + i * ldc);
     row_in_place(blocked, n, k, a + i * as_i, as_p, b, ldb, c + i * ldc);
   }
 }
@@ -92,11 +96,11 @@ AD_VEC_CLONES void rows_times_b(int64_t m, int64_t n, int64_t k, const T* a, int
 // adds the remaining terms in order.
 template <int R, class T>
 [[gnu::always_inline]] inline void dots(const T* x, const T* b, int64_t ldb, int64_t k, T* c) {
-  const int64_t whole = k / kLanes * kLanes;
+  const int64_t whole = k / kLanes<T> * kLanes<T>;
   T sum[R] = {};
   if (whole > 0) {
     Lanes<T> acc[R] = {};
-    for (int64_t p = 0; p < whole; p += kLanes) {
+    for (int64_t p = 0; p < whole; p += kLanes<T>) {
       Lanes<T> xv, bv;
       load(xv, x + p);
       for (int r = 0; r < R; ++r) {
@@ -105,9 +109,9 @@ template <int R, class T>
       }
     }
     for (int r = 0; r < R; ++r) {
-      T h[kLanes];
+      T h[kLanes<T>];
       std::memcpy(h, &acc[r], sizeof h);
-      for (int64_t w = kLanes / 2; w > 0; w /= 2)
+      for (int64_t w = kLanes<T> / 2; w > 0; w /= 2)
         for (int64_t l = 0; l < w; ++l) h[l] += h[l + w];
       sum[r] = h[0];
     }
