@@ -16,8 +16,9 @@ namespace {
 
 // Sums are kept in 64-byte GCC vectors of kLanes<T> elements (16 floats, 8 doubles): whichever
 // width the loader picked (kernels/simd.hpp), the compiler splits them into its registers, and a
-// fixed count of partial sums keeps the order of the additions, and so the result, the same on
-// every one. (Wider vectors than the widest registers are lowered element by element.)
+// fixed count of partial sums keeps the order of the additions the same on every one (the AVX2
+// and AVX-512 builds fuse each multiply-add, the baseline build rounds twice). Vectors wider than
+// the widest registers would be lowered element by element.
 constexpr int64_t kVectorBytes = 64;
 template <class T>
 constexpr int64_t kLanes = kVectorBytes / static_cast<int64_t>(sizeof(T));

@@ -9,8 +9,8 @@
 namespace ad::kernels {
 
 /// C (m × n) = op(A) · op(B), with the arguments and layout of kernels::gemm (k ≥ 1), on the
-/// calling thread. Every element of C is its k products summed in a fixed order that depends
-/// only on the shape and transposes (not on the vector width), so a result is reproducible.
+/// calling thread. Every element of C is its k products summed in an order fixed by the shape
+/// and transposes alone, not by the vector width, so a result is reproducible.
 void small_gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool trans_a, const float* b,
                 int64_t ldb, bool trans_b, float* c, int64_t ldc);
 /// The same in float64.

@@ -1,5 +1,6 @@
 // The small-product kernel against a float64 reference in both dtypes: every transpose
-// combination, sizes around its 16-wide lanes and 32-column blocks, odd sizes, strided operands.
+// combination, sizes around its lanes and column blocks (16 and 32 floats, 8 and 16 doubles), odd
+// sizes, strided operands.
 // C starts as NaN, so an element read instead of written shows; its padding must stay untouched.
 // Then the route: kernels::gemm sends the products it picks for the kernel there, bit for bit.
 #include <gtest/gtest.h>
