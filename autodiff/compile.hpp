@@ -54,11 +54,19 @@
 /// Buffers that outlive the call (outputs, gradients, what host calls touch) keep their own
 /// storage. stats() reports both, and the eager peak seen while recording.
 ///
-/// With anomaly detection on, calls run eagerly (its checks live in the recording path). While
-/// any leaf in the process has a gradient-ready hook (autodiff/hooks.hpp, as tapegrad::dist
-/// installs), calls run eagerly too, so the hooks fire where they would; a replay does not fire
-/// hooks. A compiled function called while another one records runs eagerly inside that
-/// recording.
+/// Gradient-ready hooks (autodiff/hooks.hpp, as tapegrad::dist installs): each time backward()
+/// fires a leaf's hooks while recording, the trace gets a host call there, after the kernels
+/// that made that gradient final and before the rest of the backward pass. A replay fires the
+/// hooks the recording fired, in the same order, at the same points, with the leaf's grad()
+/// holding the replayed gradient (which keeps its storage, so a hook may hold it). What a hook
+/// does is host code, run again on every replay and never traced. Adding or removing any hook
+/// in the process drops every trace recorded before (the next call records afresh; a call
+/// during which hooks were added or removed keeps no trace and counts as eager). A call whose
+/// arguments carry hooks runs eagerly. DataParallel::synchronize() is a host call too, so a
+/// compiled data-parallel step replays with its all-reduces overlapped as in eager mode.
+///
+/// With anomaly detection on, calls run eagerly (its checks live in the recording path). A
+/// compiled function called while another one records runs eagerly inside that recording.
 /// Threads: one compiled function is called by one thread at a time (UsageError otherwise);
 /// threads that each own one replay independently.
 #pragma once
@@ -98,7 +106,7 @@ struct CompileStats {
   uint64_t records = 0;     ///< calls that ran eagerly and recorded a trace
   uint64_t replays = 0;     ///< calls that replayed a trace
   uint64_t verifies = 0;    ///< verify calls (eager runs compared with the trace)
-  uint64_t eager_calls = 0;  ///< calls that ran eagerly without recording (anomaly mode, nested)
+  uint64_t eager_calls = 0;  ///< calls that ran eagerly and kept no trace (anomaly mode, nested, hooks changed)
   uint64_t evictions = 0;   ///< traces dropped (cache bound, or an outside tensor released)
   size_t traces = 0;        ///< traces cached now
   // The most recently used trace (zeros before the first call):

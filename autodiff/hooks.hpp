@@ -19,6 +19,9 @@
 // at most once per pass, after every contribution of that pass has been added to .grad(); for
 // that, a rule passes a hooked leaf's gradient with one add() call (a second one throws
 // UsageError; every built-in rule passes each input's gradient once).
+//
+// Inside a function compiled by ad::compile, every replay fires the hooks the recording fired,
+// at the same points (autodiff/compile.hpp); adding or removing a hook makes the next call record.
 
 #pragma once
 

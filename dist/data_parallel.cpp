@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "autodiff/compile.hpp"
 #include "dist/context.hpp"
 #include "dist/detail/agreement.hpp"
 #include "dist/detail/worker.hpp"
@@ -184,7 +185,14 @@ void DataParallel::launch_ready() {
   }
 }
 
+// Host code the trace cannot see (it waits on another thread and writes the means into the
+// gradients): inside ad::compile, a host call on the parameters, so every replay waits again and
+// the replayed optimizer step reads the averaged gradients.
 void DataParallel::synchronize() {
+  host_call("DataParallel::synchronize", params_, [this] { finish_step(); });
+}
+
+void DataParallel::finish_step() {
   if (no_sync_ > 0)
     throw UsageError("DataParallel::synchronize: called inside no_sync(); end the guard's scope first (the last "
                      "backward() of the step runs outside it)");

@@ -13,7 +13,8 @@
 // Gradients travel in buckets, in reverse parameter order (backward makes the last layer's
 // gradients final first), launched in the same order on every rank, each as soon as all of its
 // gradients are final and the buckets before it have been launched. They are averaged by a
-// background thread while backward goes on with earlier layers.
+// background thread while backward goes on with earlier layers. The loop body may be compiled
+// with ad::compile: its replays fire the hooks and run synchronize() again at the same points.
 #pragma once
 
 #include <cstdint>
@@ -78,7 +79,8 @@ class DataParallel {
   /// parameter's .grad() holding the mean over ranks. Call it once per step, after backward()
   /// and before the optimizer's step(). UsageError when no gradient became final since the
   /// last synchronize() (no backward(), or synchronize() called twice) or inside no_sync();
-  /// PeerError when another rank failed or left.
+  /// PeerError when another rank failed or left. Inside a function compiled by ad::compile it
+  /// is a host call (ad::host_call): every replay waits for the buckets its backward launched.
   void synchronize();
 
   /// While a NoSync lives, backward() only accumulates gradients locally (for gradient
@@ -115,6 +117,7 @@ class DataParallel {
   void on_ready(size_t param);
   void mark_ready(size_t param);
   void launch_ready();
+  void finish_step();
   void reset_step();
 
   std::vector<Tensor> params_;

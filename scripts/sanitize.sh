@@ -5,7 +5,8 @@
 #   scripts/sanitize.sh thread      TSan in build-tsan: the threads tests, the 4-thread
 #                                   concurrency test, the optimizers' multi-threaded step and
 #                                   the thin and packed matrix products split across threads,
-#                                   and compiled steps replayed by two threads at once
+#                                   compiled steps replayed by two threads at once, and a
+#                                   replay whose hooks hand gradients to other threads
 # Any finding aborts the test that hit it, so the script fails. BUILD_DIR overrides the directory.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,11 +38,11 @@ case $mode in
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=thread \
       -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF >/dev/null
     cmake --build "$build" -j "$jobs" --target autodiff_threads_test reliability_concurrency_test reliability_anomaly_test \
-      nn_optim_test kernels_thin_gemm_test kernels_packed_gemm_test autodiff_compile_test
+      nn_optim_test kernels_thin_gemm_test kernels_packed_gemm_test autodiff_compile_test autodiff_compile_hooks_test
     # The threads tests of the engine and its worker pool, the concurrency tests (label
     # `threads`), anomaly detection's per-thread switch, and the loops and products split
     # across threads.
-    ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^(Threads|Concurrency|Anomaly|CompileThreads)\.|Optimizer\.ThreadSplit|ThinGemm|PackedGemm'
+    ctest --test-dir "$build" --output-on-failure -j "$jobs" -R '^(Threads|Concurrency|Anomaly|CompileThreads)\.|CompileHooks\.AHookMayHand|Optimizer\.ThreadSplit|ThinGemm|PackedGemm'
     ;;
   *)
     echo "usage: $0 [address|thread]" >&2

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "autodiff/anomaly.hpp"
+#include "autodiff/engine/access.hpp"
 #include "autodiff/engine/hooks.hpp"
 #include "autodiff/compile/recorder.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
@@ -26,6 +27,15 @@ class Busy {
  private:
   std::atomic<bool>& flag_;
 };
+
+// A trace fires the hooks of the leaves it holds; an argument changes from call to call, and so
+// would the hooks a replay has to fire for it.
+bool hooked_argument(std::span<const Tensor* const> args) {
+  if (!any_hooks()) return false;
+  for (const Tensor* a : args)
+    if (a->defined() && impl_of(*a)->hooks) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -57,9 +67,7 @@ Trace* TraceCache::find(std::span<const Tensor* const> args) {
 
 std::span<const Tensor> TraceCache::call(std::span<const Tensor* const> args, CompileBody body) {
   Busy busy(busy_);
-  // Gradient-ready hooks fire inside the engine's walk, which a replay does not run: while any
-  // leaf has one, calls run eagerly so the hooks fire where they would.
-  if (recording() || is_anomaly_enabled() || any_hooks()) return run_eagerly(args, body);
+  if (recording() || is_anomaly_enabled() || hooked_argument(args)) return run_eagerly(args, body);
   Trace* trace = find(args);
   if (!trace) return record(args, body);
   if (options_.verify_every > 0 && ++calls_since_verify_ >= options_.verify_every) {
@@ -84,6 +92,10 @@ std::span<const Tensor> TraceCache::record(std::span<const Tensor* const> args, 
     Recorder recorder(args);
     body.run(body.self, args, outputs_);
     rec = recorder.finish(outputs_);
+  }
+  if (!rec.replayable) {  // hooks changed during the call: its firings describe no later call
+    ++counts_.eager_calls;
+    return outputs_;
   }
   traces_.insert(traces_.begin(), std::make_unique<Trace>(std::move(rec)));
   if (traces_.size() > options_.max_traces) {

@@ -5,6 +5,7 @@
 #include "autodiff/compile.hpp"
 #include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/engine/access.hpp"
+#include "autodiff/engine/hooks.hpp"
 #include "autodiff/engine/node.hpp"
 
 namespace ad::detail {
@@ -28,6 +29,7 @@ class Suspend {
 
 Recorder::Recorder(std::span<const Tensor* const> args, StepChecker* checker) : checker_(checker) {
   rec_.grad_mode = is_grad_enabled();
+  rec_.hook_generation = hook_generation();
   for (size_t i = 0; i < args.size(); ++i) {
     const Tensor& a = *args[i];
     if (!a.defined()) throw UsageError(fmt::format("compiled function: argument {} is undefined", i));
@@ -260,6 +262,32 @@ void Recorder::host_call(const char* name, std::span<const Tensor> touches, std:
   rec_.steps.push_back(std::move(step));
 }
 
+// The hooks run as a host call on the leaf, so its gradient keeps its storage (a hook may hold
+// it, as data-parallel training does until synchronize()). The step holds the leaf only through
+// the trace's guard, so letting the leaf go still makes the trace stale. A replay could not
+// fire the hooks of an argument (or of a leaf sharing an argument's storage, or made in the
+// call: its hooks were added during it): they just fire, and the trace is not kept.
+void Recorder::grad_ready(TensorImpl* leaf) {
+  auto it = by_storage_.find(leaf->storage.get());
+  const bool argument = it != by_storage_.end() && rec_.buffers[it->second].kind == BufferKind::argument;
+  if (argument || argument_of(leaf) != kNone || made_.count(leaf)) {
+    rec_.replayable = false;
+    Suspend off;
+    run_hooks(leaf);
+    return;
+  }
+  const Tensor t = wrap(Ref<TensorImpl>(leaf));
+  host_call("gradient-ready hooks", std::span<const Tensor>(&t, 1), [leaf] {
+    if (leaf->hooks) run_hooks(leaf);
+  });
+  // The hooks have seen this gradient: its assignment is replayed even if the call drops it later.
+  TensorImpl* grad = leaf->grad.get();
+  if (grad && made_.count(grad)) {
+    SlotRecord& s = rec_.slots[slot_of(grad)];
+    if (!s.held) s.held = Ref<TensorImpl>(grad);
+  }
+}
+
 // A replay returns handles the trace holds: a view of an output made in the call (its buffer
 // keeps its storage), or the very argument or outside tensor the function returned.
 uint32_t Recorder::output_slot(const Tensor& out, size_t i) {
@@ -296,6 +324,7 @@ uint32_t Recorder::output_slot(const Tensor& out, size_t i) {
 // a gradient value that died was replaced before anything could see it.
 Recording Recorder::finish(std::vector<Tensor>& outputs) {
   uninstall();
+  if (hook_generation() != rec_.hook_generation) rec_.replayable = false;
   for (size_t i = 0; i < outputs.size(); ++i) rec_.outputs.push_back(output_slot(outputs[i], i));
   for (SlotRecord& s : rec_.slots) {
     if (s.outside || s.arg != kNone || !s.alive || s.held) continue;
@@ -357,6 +386,7 @@ void trace_impl_destroyed(TensorImpl* t) { Recorder::current()->impl_destroyed(t
 void trace_aliased(TensorImpl* source) { Recorder::current()->aliased(source); }
 void trace_grad_read(TensorImpl* leaf) { Recorder::current()->grad_read(leaf); }
 void trace_grad_set(TensorImpl* leaf) { Recorder::current()->grad_set(leaf); }
+void trace_grad_ready(TensorImpl* leaf) { Recorder::current()->grad_ready(leaf); }
 void trace_refuse_host_access(const TensorImpl* t, const char* what) {
   Recorder::current()->refuse_host_access(t, what);
 }

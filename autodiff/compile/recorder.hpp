@@ -45,6 +45,7 @@ class Recorder final : public kernels::LaunchRecorder {
   void grad_read(TensorImpl* leaf);
   void grad_set(TensorImpl* leaf);
   void host_call(const char* name, std::span<const Tensor> touches, std::function<void()> fn);
+  void grad_ready(TensorImpl* leaf);
   [[noreturn]] void refuse_host_access(const TensorImpl* t, const char* what) const;
 
   /// Uninstalls, checks the outputs (`outputs` become the handles a replay returns) and hands

@@ -84,6 +84,8 @@ struct Recording {
   // Internal buffers' lives in the eager call: +(id + 1) made, −(id + 1) released, in order.
   std::vector<int64_t> lives;
   bool grad_mode = true;
+  uint64_t hook_generation = 0;  // of gradient-ready hooks, when the call began
+  bool replayable = true;        // false: hooks were added or removed during the call
 };
 
 }  // namespace ad::detail

@@ -6,6 +6,7 @@
 
 #include "autodiff/compile/plan.hpp"
 #include "autodiff/engine/access.hpp"
+#include "autodiff/engine/hooks.hpp"
 #include "autodiff/grad_mode.hpp"
 
 namespace ad::detail {
@@ -104,7 +105,10 @@ TensorImpl* Trace::slot(uint32_t s, std::span<const Tensor* const> args) const {
   return r.arg != kNone ? impl_of(*args[r.arg]) : r.held.get();
 }
 
+// Hooks added or removed since the recording: the hook steps no longer match what a backward
+// pass would fire, and the generation never comes back.
 Trace::Fit Trace::fits(std::span<const Tensor* const> args) const {
+  if (rec_.hook_generation != hook_generation()) return Fit::stale;
   for (uint32_t s : guarded_)
     if (rec_.slots[s].held.unique()) return Fit::stale;
   if (args.size() != rec_.args.size() || is_grad_enabled() != rec_.grad_mode) return Fit::no;

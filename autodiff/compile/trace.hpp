@@ -19,7 +19,8 @@ class Trace {
 
   enum class Fit { yes, no, stale };
   /// Whether a call with `args` may replay this trace. `stale`: an outside tensor it reads is
-  /// held by nothing but the trace, so no later call can match either. Throws UsageError for an
+  /// held by nothing but the trace, or gradient-ready hooks were added or removed since it was
+  /// recorded, so no later call can match either. Throws UsageError for an
   /// argument that is one of the trace's own outputs.
   Fit fits(std::span<const Tensor* const> args) const;
   /// Replays the recorded call; returns its outputs (valid until the next replay).

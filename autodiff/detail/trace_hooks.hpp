@@ -22,6 +22,8 @@ void trace_aliased(TensorImpl* source);
 void trace_grad_read(TensorImpl* leaf);
 /// A leaf's gradient handle now is leaf->grad (null: cleared).
 void trace_grad_set(TensorImpl* leaf);
+/// `leaf`'s gradient-ready hooks fire: recorded as a host step that fires them on every replay.
+void trace_grad_ready(TensorImpl* leaf);
 /// Throws UsageError: `what` reads or writes t's values on the host while a trace records.
 [[noreturn]] void trace_refuse_host_access(const TensorImpl* t, const char* what);
 

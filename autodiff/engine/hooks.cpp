@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "autodiff/detail/trace_hooks.hpp"
 #include "autodiff/engine/access.hpp"
 #include "autodiff/engine/hooks.hpp"
 #include "autodiff/engine/tape.hpp"
@@ -16,6 +17,8 @@ std::atomic<int64_t> g_hooked_leaves{0};
 
 std::atomic<uint64_t> g_next_hook_id{1};
 
+std::atomic<uint64_t> g_hook_generation{0};
+
 namespace {
 
 // Drops the leaf's hook list once its last hook is gone.
@@ -25,7 +28,9 @@ void release_if_empty(TensorImpl* leaf) {
   g_hooked_leaves.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void fire(TensorImpl* leaf) {
+}  // namespace
+
+void run_hooks(TensorImpl* leaf) {
   const Tensor t = wrap(Ref<TensorImpl>(leaf));
   struct Done {  // also when a hook throws: drop the hooks removed while firing
     TensorImpl* leaf;
@@ -38,6 +43,16 @@ void fire(TensorImpl* leaf) {
   leaf->hooks->firing = true;
   for (size_t i = 0; i < leaf->hooks->hooks.size(); ++i)
     if (leaf->hooks->hooks[i].first != 0) leaf->hooks->hooks[i].second(t);
+}
+
+namespace {
+// While ad::compile records, the firing becomes a step of the trace (which runs the hooks now
+// and again at this point of every replay).
+void fire(TensorImpl* leaf) {
+  if (recording()) [[unlikely]]
+    trace_grad_ready(leaf);
+  else
+    run_hooks(leaf);
 }
 }  // namespace
 
@@ -133,6 +148,7 @@ HookHandle on_grad_ready(const Tensor& leaf, GradReadyHook hook) {
   }
   const uint64_t id = detail::g_next_hook_id.fetch_add(1, std::memory_order_relaxed);
   impl->hooks->hooks.emplace_back(id, std::move(hook));
+  detail::g_hook_generation.fetch_add(1, std::memory_order_relaxed);
   return HookHandle(leaf, id);
 }
 
@@ -156,6 +172,7 @@ void HookHandle::remove() {
   auto& list = impl->hooks->hooks;
   auto it = std::find_if(list.begin(), list.end(), [&](const auto& entry) { return entry.first == id; });
   if (it == list.end()) return;
+  detail::g_hook_generation.fetch_add(1, std::memory_order_relaxed);
   if (impl->hooks->firing) {
     it->first = 0;  // erased when the firing loop ends
   } else {

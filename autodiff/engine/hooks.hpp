@@ -28,6 +28,15 @@ struct LeafHooks {
 extern std::atomic<int64_t> g_hooked_leaves;
 inline bool any_hooks() { return g_hooked_leaves.load(std::memory_order_relaxed) != 0; }
 
+/// Changes whenever a hook is added or removed anywhere in the process. A compiled trace fires
+/// the hooks it saw fire while recording; it is stale once this differs from its recording's.
+extern std::atomic<uint64_t> g_hook_generation;
+inline uint64_t hook_generation() { return g_hook_generation.load(std::memory_order_relaxed); }
+
+/// Calls `leaf`'s hooks now, in registration order (its gradient is final). A backward pass
+/// reaches them through the count below; a compiled trace's replay calls this directly.
+void run_hooks(TensorImpl* leaf);
+
 /// One backward pass's bookkeeping: counts the edges into hooked leaves from the records the
 /// pass can reach (every slot up to `top` reachable from `roots`), then fires each leaf's hooks
 /// when its count reaches zero. Destroying it resets the counts, also after an exception.

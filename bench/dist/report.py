@@ -4,7 +4,8 @@
     python3 bench/dist/report.py results.jsonl
 
 Per network: samples/s of one process with 2 threads against 2 processes with 1 thread each
-(overlapped all-reduce, all-reduce after backward, no communication), the all-reduce of the
+(overlapped all-reduce, the same step under ad::compile, all-reduce after backward, no
+communication), the all-reduce of the
 same gradient bytes alone, and how much of it the overlap hides:
     exposed = T(overlapped) - T(no communication),  hidden = 1 - exposed / T(all-reduce alone),
 where the all-reduce alone is the faster of one MPI_Allreduce and DataParallel's buckets.
@@ -50,15 +51,25 @@ def per_round_ratio(series, a, b):
     return min(ratios), max(ratios)
 
 
+def compiled(s, rate):
+    """The compiled step's rate, and its time against the overlapped eager step's (range over rounds)."""
+    if "compiled" not in s:
+        return "—"
+    lo, hi = per_round_ratio(s["series"], "compiled", "overlap")
+    return f"{rate(s['compiled'])}, {s['compiled'] / s['overlap']:.2f}× the eager time ({lo:.2f}–{hi:.2f})"
+
+
 def report(summary):
     print("| network, optimizer, global batch | 1 process × 2 threads | 2 processes × 1 thread, overlapped "
-          "| ratio (range over rounds) | 2 × 1, all-reduce after backward | 2 × 1, no communication |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "| ratio (range over rounds) | 2 × 1, overlapped and compiled | 2 × 1, all-reduce after backward "
+          "| 2 × 1, no communication |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for d, s in summary.items():
         rate = lambda ms: f"{1000 * s['batch'] / ms:,.0f} samples/s ({ms:.2f} ms)"
         lo, hi = per_round_ratio(s["series"], "single", "overlap")
         print(f"| {d}, {s['opt']}, {s['batch']} | {rate(s['single'])} | {rate(s['overlap'])} "
-              f"| {s['single'] / s['overlap']:.1%} ({lo:.0%}–{hi:.0%}) | {rate(s['after'])} | {rate(s['local'])} |")
+              f"| {s['single'] / s['overlap']:.1%} ({lo:.0%}–{hi:.0%}) | {compiled(s, rate)} | {rate(s['after'])} "
+              f"| {rate(s['local'])} |")
     print()
     print("| network | gradient bytes, buckets | MPI_Allreduce alone | the buckets alone (MPI_Iallreduce) "
           "| exposed, overlapped | exposed, after backward | hidden by the overlap |")

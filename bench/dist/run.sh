@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The data-parallel benchmark: for each network, round by round, one process × 2 threads
-# against 2 processes × 1 thread each (overlapped, all-reduce after backward, and no
-# communication at all) at the same global batch, plus the all-reduce of the same gradient bytes
+# against 2 processes × 1 thread each (overlapped, the same step compiled, all-reduce after
+# backward, and no communication at all) at the same global batch, plus the all-reduce of the same gradient bytes
 # alone; the order of the runs rotates every round so that machine noise hits them alike. Prints
 # the medians and ratios (report.py), then the α–β model beyond one machine (scaling_model.py).
 #
@@ -33,7 +33,7 @@ fi
 # dims optimizer global-batch steps: the 784-256-128-10 network with Adam, the
 # 1024-4096-4096-10 one with plain gradient descent.
 nets=("784,256,128,10 adam 128 200" "1024,4096,4096,10 sgd 256 10")
-modes=(single overlap after local allreduce)
+modes=(single overlap compiled after local allreduce)
 results=$(mktemp /tmp/tapegrad-dist-XXXX.jsonl)
 run() {  # mode dims opt batch steps
   if [[ $1 == single ]]; then

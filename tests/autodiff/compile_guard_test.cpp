@@ -240,35 +240,3 @@ TEST(CompileGuard, ACompiledFunctionInsideAnotherRunsInline) {
 }
 
 }  // namespace
-
-namespace {
-
-// A gradient-ready hook (as data-parallel training installs) fires inside the engine's walk,
-// which a replay does not run: a compiled step with a hooked leaf runs eagerly, so the hook
-// fires on every call, with the gradient eager mode computes, and the results stay eager's.
-TEST(CompileGuard, AHookedLeafRunsEagerlyAndItsHookFires) {
-  Data d(64);
-  Net eager, compiled;
-  auto step = ad::compile([&](const Tensor& X, const Tensor& Y) { return compiled.step(X, Y, 0.5); });
-  std::vector<double> seen;
-  {
-    ad::HookHandle h = ad::on_grad_ready(compiled.W1, [&](const Tensor& leaf) { seen.push_back(leaf.grad().to_vector()[0]); });
-    for (int i = 0; i < 3; ++i) {
-      const double want = eager.cost(d.X, d.Y).item();
-      Tensor J = step(d.X, d.Y);
-      EXPECT_EQ(J.item(), want) << "call " << i;
-      eager.step(d.X, d.Y, 0.5);
-      EXPECT_TRUE(same_bits(compiled.W1, eager.W1)) << "call " << i;
-    }
-    EXPECT_EQ(seen.size(), 3u);
-    EXPECT_EQ(step.stats().eager_calls, 3u);
-    EXPECT_EQ(step.stats().replays, 0u);
-  }
-  step(d.X, d.Y);  // the hook is gone: records, then replays
-  step(d.X, d.Y);
-  EXPECT_EQ(step.stats().records, 1u);
-  EXPECT_EQ(step.stats().replays, 1u);
-  EXPECT_EQ(seen.size(), 3u);
-}
-
-}  // namespace

@@ -14,7 +14,8 @@ using ad::DType;
 using ad::Tensor;
 using dist_test::Recipe;
 
-enum class Mode { OneProcess, DataParallel, AllReduceAfterBackward };
+// CompiledDataParallel: the DataParallel step (backward, synchronize, optimizer) under ad::compile.
+enum class Mode { OneProcess, DataParallel, AllReduceAfterBackward, CompiledDataParallel };
 
 struct Data {
   Tensor X, Y;
@@ -43,6 +44,7 @@ Tensor cost(const Recipe& r, const Tensor& out, const Tensor& Y) {
 struct Result {
   std::vector<Tensor> params;
   size_t buckets = 0, launched_in_backward = 0;
+  ad::CompileStats compiled;  // CompiledDataParallel only
 };
 
 // The plain path LibTorch's C++ example takes: after backward, each gradient all-reduced alone.
@@ -55,11 +57,12 @@ void average_after_backward(nn::Module& net) {
 Result train(const Recipe& r, Mode mode, dist::DataParallelOptions options = {}) {
   const Data d = make_data(r);
   const bool spread = mode != Mode::OneProcess;
+  const bool data_parallel = mode == Mode::DataParallel || mode == Mode::CompiledDataParallel;
   const int rank = spread ? dist::Context::current().rank() : 0, ranks = spread ? dist::Context::current().size() : 1;
   ad::manual_seed(7 + static_cast<uint64_t>(rank));
   nn::Sequential net = nn::mlp(r.dims, r.hidden, r.output, nn::default_init(r.hidden), r.dtype);
   std::unique_ptr<dist::DataParallel> dp;
-  if (mode == Mode::DataParallel) dp = std::make_unique<dist::DataParallel>(net.named_parameters(), options);
+  if (data_parallel) dp = std::make_unique<dist::DataParallel>(net.named_parameters(), options);
   if (mode == Mode::AllReduceAfterBackward)
     for (const Tensor& p : net.parameters()) dist::broadcast(p.detach(), 0);
   std::unique_ptr<ad::optim::Optimizer> opt;
@@ -70,17 +73,27 @@ Result train(const Recipe& r, Mode mode, dist::DataParallelOptions options = {})
   ad::manual_seed(99);  // one batch order on every rank
   nn::MiniBatches batches(d.X, d.Y, r.batch);
   if (spread) batches.shard(rank, ranks);
+  auto one_step = [&](const Tensor& X, const Tensor& Y) {
+    Tensor J = cost(r, net.forward(X), Y);
+    opt->zero_grad();
+    J.backward();
+    if (dp) dp->synchronize();
+    if (mode == Mode::AllReduceAfterBackward) average_after_backward(net);
+    opt->step();
+    return J;
+  };
+  auto compiled = ad::compile(one_step);
   Result result;
   for (int step = 0; step < r.steps; batches.shuffle())
     for (size_t k = 0; k < batches.size() && step < r.steps; ++k, ++step) {
       const nn::Batch b = batches[k];
-      Tensor J = cost(r, net.forward(b.X), b.Y);
-      opt->zero_grad();
-      J.backward();
-      if (dp) dp->synchronize(), result.launched_in_backward += dp->buckets_launched_in_backward();
-      if (mode == Mode::AllReduceAfterBackward) average_after_backward(net);
-      opt->step();
+      if (mode == Mode::CompiledDataParallel)
+        compiled(b.X, b.Y);
+      else
+        one_step(b.X, b.Y);
+      if (dp) result.launched_in_backward += dp->buckets_launched_in_backward();
     }
+  result.compiled = compiled.stats();
   result.params = dist_test::snapshot(net);
   if (dp) result.buckets = dp->buckets().size();
   return result;
@@ -132,6 +145,27 @@ TEST(Overlap, SameBitsAsAllReduceAfterBackward) {
   EXPECT_GE(a.buckets, 4u);
   EXPECT_EQ(a.launched_in_backward, a.buckets * static_cast<size_t>(kDeep.steps)) << "all launched during backward";
   EXPECT_EQ(b.launched_in_backward, 0u);
+}
+
+// The step compiled: the first call records, the others replay, and each replayed backward
+// launches every bucket from the gradient-ready hooks (before synchronize()), as the eager step
+// does; the parameters end bit for bit where the uncompiled data-parallel step leaves them.
+void expect_compiled_same(const Recipe& r, dist::DataParallelOptions options, const char* label) {
+  const Result eager = train(r, Mode::DataParallel, options);
+  const Result compiled = train(r, Mode::CompiledDataParallel, options);
+  EXPECT_TRUE(dist_test::identical(compiled.params, eager.params)) << label;
+  EXPECT_EQ(compiled.compiled.records, 1u) << label;
+  EXPECT_EQ(compiled.compiled.replays, static_cast<uint64_t>(r.steps - 1)) << label;
+  const size_t every_bucket_every_step = compiled.buckets * static_cast<size_t>(r.steps);
+  EXPECT_EQ(eager.launched_in_backward, every_bucket_every_step) << label;
+  EXPECT_EQ(compiled.launched_in_backward, every_bucket_every_step) << label << ": launched by the hooks";
+}
+
+TEST(Compiled, ReplayedStepEqualsEagerDeepAdamFloat32) {
+  expect_compiled_same(kDeep, {64 << 10, 4 << 10, true}, "784-256-128-10 Adam float32, small buckets");
+}
+TEST(Compiled, ReplayedStepEqualsEagerPlanarFloat64) {
+  expect_compiled_same(in(kPlanar, DType::f64), {}, "2-4-1 GD float64");
 }
 
 }  // namespace
