@@ -245,8 +245,11 @@ bool counts_as_library(const std::string& name) { return is_library(name) && nam
 bool counts_at_all(const std::string& name) { return name != "onednn-pre"; }
 
 std::string route_of(const Product& p, ad::DType d, const Operands& o) {
+  const auto backend = ad::kernels::gemm_backend(p.m, p.n, p.k, o.a.shape()[1], p.ta, o.b.shape()[1], p.tb, p.n);
+  if (backend == ad::kernels::GemmBackend::small) return "small";
   if (d != ad::DType::f32) return "openblas";
-  switch (ad::kernels::gemm_backend(p.m, p.n, p.k, o.a.shape()[1], p.ta, o.b.shape()[1], p.tb, p.n)) {
+  switch (backend) {
+    case ad::kernels::GemmBackend::small: return "small";
     case ad::kernels::GemmBackend::thin: return "thin";
     case ad::kernels::GemmBackend::packed: return "packed";
     case ad::kernels::GemmBackend::blas: break;

@@ -2,15 +2,26 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+
 #include "autodiff/kernels/packed_gemm.hpp"
+#include "autodiff/kernels/small_gemm.hpp"
 #include "autodiff/kernels/thin_gemm.hpp"
 
 namespace ad::kernels {
 namespace {
 
-// The backend of each float32 product, by the bake-off in bench/README.md ("Matrix-product
-// backends"): the hand-written kernels only where they beat OpenBLAS and oneDNN, alone or
+// The backend of each product, by the bake-offs in bench/README.md ("Matrix-product backends",
+// "Small products"): the hand-written kernels only where they beat OpenBLAS and oneDNN, alone or
 // inside a training step.
+//
+// Products of at most kSmallGemmMaxWork multiply-adds, and up to kSmallGemmMaxSkinnyWork when a
+// dimension is at most kSmallGemmSkinnyDim (a 2-4-1 network's layers at a batch of thousands), go
+// to the small kernel in both dtypes: there BLAS's dispatch, locking and packing cost more than
+// the arithmetic.
+constexpr int64_t kSmallGemmMaxWork = int64_t{1} << 14;
+constexpr int64_t kSmallGemmMaxSkinnyWork = int64_t{1} << 16;
+constexpr int64_t kSmallGemmSkinnyDim = 4;
 //
 // A product with at most kThinGemmMaxRows rows in C and at least this much work goes to the thin
 // kernel: below it OpenBLAS's small-matrix path is as fast, and the thread split does not pay.
@@ -33,10 +44,17 @@ void fill_zero(int64_t m, int64_t n, T* c, int64_t ldc) {
 
 CBLAS_TRANSPOSE blas_op(bool trans) { return trans ? CblasTrans : CblasNoTrans; }
 
+bool small_product(int64_t m, int64_t n, int64_t k) {
+  const int64_t work = m * n * k;
+  return work <= kSmallGemmMaxWork ||
+         (work <= kSmallGemmMaxSkinnyWork && std::min({m, n, k}) <= kSmallGemmSkinnyDim);
+}
+
 }  // namespace
 
 GemmBackend gemm_backend(int64_t m, int64_t n, int64_t k, int64_t lda, bool trans_a, int64_t ldb, bool trans_b,
                          int64_t ldc) {
+  if (small_product(m, n, k)) return GemmBackend::small;
   const int64_t work = m * n * k;
   if (!trans_a && m <= kThinGemmMaxRows && work >= kThinGemmMinWork && lda == k && ldc == n &&
       ldb == (trans_b ? k : n) && thin_gemm_available())
@@ -50,6 +68,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool tra
   if (m == 0 || n == 0) return;
   if (k == 0) return fill_zero(m, n, c, ldc);
   switch (gemm_backend(m, n, k, lda, trans_a, ldb, trans_b, ldc)) {
+    case GemmBackend::small: return small_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
     case GemmBackend::thin: return thin_product(m, n, k, a, b, trans_b, c);
     case GemmBackend::packed: return packed_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
     case GemmBackend::blas: break;
@@ -63,6 +82,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool tr
           bool trans_b, double* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) return fill_zero(m, n, c, ldc);
+  if (small_product(m, n, k)) return small_gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc);
   cblas_dgemm(CblasRowMajor, blas_op(trans_a), blas_op(trans_b), static_cast<blasint>(m), static_cast<blasint>(n),
               static_cast<blasint>(k), 1.0, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0, c,
               static_cast<blasint>(ldc));

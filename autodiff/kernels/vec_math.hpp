@@ -71,13 +71,11 @@ inline float exp_nonpos(float x) {
 inline float neg_abs(float x) { return std::bit_cast<float>(std::bit_cast<uint32_t>(x) | 0x80000000u); }
 
 // ln x = e·ln 2 + ln(1 + f) for x = 2ᵉ·(1 + f) with 1 + f ∈ [√½, √2); ln(1 + f) = f − f²/2 +
-// f³·P(f), P Cephes' minimax fit. Subnormal x is scaled by 2²³ first. x < 0 and NaN give NaN,
-// 0 gives −inf, +inf gives +inf.
-inline float log(float x) {
-  const bool sub = x < 1.17549435e-38f;  // FLT_MIN: subnormal, zero or negative
-  const float xs = sub ? x * 8388608.0f : x;
+// f³·P(f), P Cephes' minimax fit. Here x is positive and normal once scaled: x = xs·2⁻ᵃ with a
+// the exponent adjustment (23 for a subnormal scaled by 2²³, else 0).
+inline float log_core(float xs, int32_t adjust) {
   const uint32_t bits = std::bit_cast<uint32_t>(xs);
-  int32_t e = static_cast<int32_t>((bits >> 23) & 0xff) - 127 - (sub ? 23 : 0);
+  int32_t e = static_cast<int32_t>((bits >> 23) & 0xff) - 127 - adjust;
   float m = std::bit_cast<float>((bits & 0x7fffffu) | 0x3f800000u);  // [1, 2)
   const bool big = m > 1.41421356f;
   m = big ? m * 0.5f : m;
@@ -94,10 +92,23 @@ inline float log(float x) {
   p = p * f + 3.3333331174e-1f;
   float y = f * z * p + ef * -2.12194440e-4f;
   y = y - 0.5f * z;
-  const float r = (f + y) + ef * 0.693359375f;
+  return (f + y) + ef * 0.693359375f;
+}
+
+// Subnormal x is scaled by 2²³ first. x < 0 and NaN give NaN, 0 gives −inf, +inf gives +inf.
+inline float log(float x) {
+  const bool sub = x < 1.17549435e-38f;  // FLT_MIN: subnormal, zero or negative
+  const float r = log_core(sub ? x * 8388608.0f : x, sub ? 23 : 0);
   constexpr float kInf = std::numeric_limits<float>::infinity();
   const float special = x == 0.0f ? -kInf : x == kInf ? kInf : std::numeric_limits<float>::quiet_NaN();
   return x != x ? x : (x > 0.0f && x < kInf) ? r : special;
+}
+
+/// ln x, the same bits as log(x), for x in [FLT_MIN, FLT_MAX] or NaN, such as a probability the
+/// losses keep away from 0 and 1: without log's cases of subnormals, 0, negatives and inf.
+inline float log_normal(float x) {
+  const float r = log_core(x, 0);
+  return x != x ? x : r;
 }
 
 // ln(1 + u) for u ≥ 0: with w = 1 + u rounded, ln(w)·u/(w − 1) cancels the rounding of w
@@ -144,6 +155,7 @@ inline float softplus(float x) {
 // Float64 keeps libm: it serves gradchecks, where the last bits matter more than speed.
 inline double exp(double x) { return std::exp(x); }
 inline double log(double x) { return std::log(x); }
+inline double log_normal(double x) { return std::log(x); }
 inline double tanh(double x) { return std::tanh(x); }
 inline double sigmoid(double x) {
   if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));

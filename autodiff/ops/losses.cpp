@@ -139,7 +139,7 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
     using T = decltype(a);
     const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
     const T ac = a < lo ? lo : (a > hi ? hi : a);  // NaN passes through
-    return y * kernels::vm::log(ac) + (T{1} - y) * kernels::vm::log(T{1} - ac);
+    return y * kernels::vm::log_normal(ac) + (T{1} - y) * kernels::vm::log_normal(T{1} - ac);
   });
   if (!should_record({&probs, &targets})) return out;
   return record_op("binary_cross_entropy", "dA = (A − Y) / (A(1 − A)) / n, dY = (log(1 − A) − log A) / n",

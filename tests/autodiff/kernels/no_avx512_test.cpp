@@ -45,19 +45,21 @@ TEST_F(NoAvx512, NeitherKernelIsAvailable) {
   EXPECT_FALSE(ad::kernels::thin_gemm_available());
 }
 
-// With the switch on every float32 product goes to BLAS; without it, the shapes each kernel
-// was kept for go to that kernel (on a CPU with AVX-512).
+// With the switch on every float32 product beyond the small kernel's (which is portable) goes to
+// BLAS; without it, the shapes each kernel was kept for go to that kernel (on a CPU with AVX-512).
 TEST_F(NoAvx512, EveryProductIsRoutedToBlas) {
   using ad::kernels::GemmBackend;
   EXPECT_EQ(ad::kernels::gemm_backend(20, 209, 12288, 12288, false, 209, false, 209), GemmBackend::blas);
   EXPECT_EQ(ad::kernels::gemm_backend(4096, 256, 4096, 4096, false, 256, false, 256), GemmBackend::blas);
+  EXPECT_EQ(ad::kernels::gemm_backend(4, 400, 2, 2, false, 400, false, 400), GemmBackend::small);
   ad::kernels::force_no_avx512(false);
   if (!ad::kernels::avx512_enabled()) GTEST_SKIP() << "no AVX-512 here";
   EXPECT_EQ(ad::kernels::gemm_backend(20, 209, 12288, 12288, false, 209, false, 209), GemmBackend::thin);
   EXPECT_EQ(ad::kernels::gemm_backend(10, 128, 1024, 1024, false, 1024, true, 128), GemmBackend::thin);
   EXPECT_EQ(ad::kernels::gemm_backend(4096, 256, 4096, 4096, true, 256, false, 256), GemmBackend::packed);
   EXPECT_EQ(ad::kernels::gemm_backend(256, 4, 784, 784, false, 4, false, 4), GemmBackend::blas);  // C too narrow
-  EXPECT_EQ(ad::kernels::gemm_backend(4, 400, 2, 2, false, 400, false, 400), GemmBackend::blas);  // too small
+  EXPECT_EQ(ad::kernels::gemm_backend(4, 400, 2, 2, false, 400, false, 400), GemmBackend::small);
+  EXPECT_EQ(ad::kernels::gemm_backend(7, 209, 20, 20, false, 209, false, 209), GemmBackend::blas);  // past small
 }
 
 TEST(NoAvx512Environment, VariableTurnsKernelsOff) {

@@ -11,6 +11,8 @@
 #include <limits>
 #include <vector>
 
+#include "autodiff/kernels/vec_math.hpp"
+
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -150,6 +152,19 @@ TEST(VecMath, LanesAndTailAgree) {
       EXPECT_TRUE(all[i] == one || (std::isnan(all[i]) && std::isnan(one))) << c.name << " lane " << i;
     }
   }
+}
+
+// log_normal, the losses' log of a probability kept away from 0, gives log's bits wherever it is
+// defined (the positive normal floats, every 4093rd bit pattern) and NaN for NaN.
+TEST(VecMath, LogNormalIsLogOnNormalFloats) {
+  for (const float x : sweep()) {
+    if (!(x >= std::numeric_limits<float>::min() && x < kInf)) continue;
+    ASSERT_EQ(std::bit_cast<uint32_t>(ad::kernels::vm::log_normal(x)), std::bit_cast<uint32_t>(ad::kernels::vm::log(x)))
+        << "x = " << x;
+  }
+  EXPECT_EQ(ad::kernels::vm::log_normal(1.0f), 0.0f);
+  EXPECT_EQ(ad::kernels::vm::log_normal(std::numeric_limits<float>::max()), ad::kernels::vm::log(std::numeric_limits<float>::max()));
+  EXPECT_TRUE(std::isnan(ad::kernels::vm::log_normal(kNaN)));
 }
 
 }  // namespace
