@@ -121,11 +121,11 @@ inline float log1p_nonneg(float u) {
 }
 
 /// σ(x) = 1/(1 + e⁻ˣ) for x ≥ 0 and eˣ/(1 + eˣ) for x < 0, both from e = e^−|x| ≤ 1: neither
-/// form overflows.
+/// form overflows. One division of the chosen numerator, so each form is rounded once.
 inline float sigmoid(float x) {
   const float e = vm::exp_nonpos(neg_abs(x));
-  const float inv = 1.0f / (1.0f + e);
-  return x >= 0.0f ? inv : x != x ? x : e * inv;
+  const float s = (x >= 0.0f ? 1.0f : e) / (1.0f + e);
+  return x != x ? x : s;
 }
 
 // tanh x, odd, so computed on |x| with x's sign bit put back (which keeps tanh(−0) = −0): for
