@@ -9,8 +9,8 @@ namespace nn = ad::nn;
 using ad::DType;
 using ad::Tensor;
 
-int rank() { return dist::Context::current().rank(); }
-int ranks() { return dist::Context::current().size(); }
+using dist_test::rank;
+using dist_test::ranks;
 
 TEST(Collectives, SumMeanMaxAndBroadcast) {
   const double r = rank(), n = ranks();

@@ -15,6 +15,10 @@
 
 namespace dist_test {
 
+/// This process's rank and the number of ranks, from the test's dist::Context.
+inline int rank() { return ad::dist::Context::current().rank(); }
+inline int ranks() { return ad::dist::Context::current().size(); }
+
 /// A network's recipe for the equivalence runs.
 struct Recipe {
   std::vector<int64_t> dims;

@@ -1,5 +1,5 @@
-// Bad input and misuse, each a clear error on every rank with no rank left waiting; and the
-// building blocks: all_reduce, broadcast, metrics over shards, no_sync, unused parameters.
+// Bad input and misuse, each a clear error on every rank with no rank left waiting (the building
+// blocks themselves: collectives_test.cpp).
 #include <cstdio>
 
 #include "dist_test_util.hpp"
@@ -11,8 +11,8 @@ namespace nn = ad::nn;
 using ad::DType;
 using ad::Tensor;
 
-int rank() { return dist::Context::current().rank(); }
-int ranks() { return dist::Context::current().size(); }
+using dist_test::rank;
+using dist_test::ranks;
 
 // The group must still work after an error that every rank saw: one more collective.
 void expect_group_still_works() { EXPECT_EQ(dist::all_reduce(1.0), static_cast<double>(ranks())); }
