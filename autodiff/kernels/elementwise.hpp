@@ -127,6 +127,9 @@ double sum2(In a, In b, F f) {
   });
 }
 
+/// Whether every element of x is exactly 0 or 1 (NaN is neither), as labels of two classes are.
+bool all_zero_or_one(In x);
+
 /// out = mask ? a : b elementwise, all three broadcast to out's shape; the mask is read in its
 /// own dtype (nonzero: true).
 void where(In mask, In a, In b, Out out);

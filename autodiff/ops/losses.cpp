@@ -135,11 +135,29 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   check_pair("binary_cross_entropy", "probabilities", probs, targets);
   const double eps = probability_epsilon(probs.dtype()), n = static_cast<double>(probs.numel());
-  Tensor out = sum_pairs("binary_cross_entropy", probs, targets, -1.0 / n, [eps](auto a, auto y) {
-    using T = decltype(a);
-    const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
-    const T ac = a < lo ? lo : (a > hi ? hi : a);  // NaN passes through
-    return y * kernels::vm::log_normal(ac) + (T{1} - y) * kernels::vm::log_normal(T{1} - ac);
+  Tensor out = empty({}, probs.dtype());
+  kernels::launch("binary_cross_entropy", {buffer(probs), buffer(targets)}, {buffer(out)}, [eps, n](const Operands& o) {
+    const auto clamped = [eps](auto a) {
+      using T = decltype(a);
+      const T lo = static_cast<T>(eps), hi = T{1} - static_cast<T>(eps);
+      return a < lo ? lo : (a > hi ? hi : a);  // NaN passes through
+    };
+    const auto both_terms = [clamped](auto a, auto y) {
+      using T = decltype(a);
+      const T ac = clamped(a);
+      return y * kernels::vm::log_normal(ac) + (T{1} - y) * kernels::vm::log_normal(T{1} - ac);
+    };
+    // With y ∈ {0, 1} the other term is a signed zero (its log is finite after the clamp), so
+    // the log of the one probability the label picks is the same sum, bit for bit, at one log
+    // per element instead of two.
+    const auto picked_term = [clamped](auto a, auto y) {
+      using T = decltype(a);
+      const T ac = clamped(a);
+      return kernels::vm::log_normal(y == T{0} ? T{1} - ac : ac);
+    };
+    const double s = kernels::all_zero_or_one(o.in(1)) ? kernels::sum2(o.in(0), o.in(1), picked_term)
+                                                       : kernels::sum2(o.in(0), o.in(1), both_terms);
+    kernels::fill(o.out(0), s * (-1.0 / n));
   });
   if (!should_record({&probs, &targets})) return out;
   return record_op("binary_cross_entropy", "dA = (A − Y) / (A(1 − A)) / n, dY = (log(1 − A) − log A) / n",
