@@ -3,43 +3,17 @@
 //     the rows, blocks of C's row summed in registers (the forward W·A and the backward Wᵀ·dZ,
 //     where k is a layer's width and n the batch).
 //   - op(B) = Bᵀ with A not transposed: C[i, j] is the dot product of A's row i with B's row j,
-//     both contiguous (the weight gradient dZ·Aᵀ, where k is the batch), four at a time.
+//     both contiguous (the weight gradient dZ·Aᵀ, where k is the batch), in blocks of a few.
 //   - Aᵀ·Bᵀ, which no op of the library asks for, is a plain loop.
 #include "autodiff/kernels/small_gemm.hpp"
 
 #include <cstring>
 
+#include "autodiff/kernels/lanes.hpp"
 #include "autodiff/kernels/simd.hpp"
 
 namespace ad::kernels {
 namespace {
-
-// Sums are kept in 64-byte GCC vectors of kLanes<T> elements (16 floats, 8 doubles): whichever
-// width the loader picked (kernels/simd.hpp), the compiler splits them into its registers, and a
-// fixed count of partial sums keeps the order of the additions the same on every one (the AVX2
-// and AVX-512 builds fuse each multiply-add, the baseline build rounds twice). Vectors wider than
-// the widest registers would be lowered element by element.
-constexpr int64_t kVectorBytes = 64;
-template <class T>
-constexpr int64_t kLanes = kVectorBytes / static_cast<int64_t>(sizeof(T));
-template <class T>
-struct LanesOf;
-template <>
-struct LanesOf<float> {
-  typedef float type __attribute__((vector_size(kVectorBytes)));
-};
-template <>
-struct LanesOf<double> {
-  typedef double type __attribute__((vector_size(kVectorBytes)));
-};
-template <class T>
-using Lanes = typename LanesOf<T>::type;
-
-// kLanes<T> elements from p, any alignment (the vector is filled in place: no vector crosses a call).
-template <class T>
-[[gnu::always_inline]] inline void load(Lanes<T>& v, const T* p) {
-  std::memcpy(&v, p, sizeof v);
-}
 
 // C[i, j] = Σ_p A(i, p)·B[p, j] for the columns j of [j0, n), where A(i, p) = ai[p·as_p], summed
 // in place in row i of C (it stays in L1) one row of B at a time: plain loops that vectorize.
@@ -91,54 +65,65 @@ AD_VEC_CLONES void rows_times_b(int64_t m, int64_t n, int64_t k, const T* a, int
   }
 }
 
-// C[i, j0 + r] = A[i, :] · B[j0 + r, :] for r < R: R dot products side by side, whose
-// independent sums hide the latency of each one's chain of additions. Each keeps kLanes partial
-// sums over the whole blocks of kLanes terms (lane l taking p ≡ l), folds them pairwise, then
-// adds the remaining terms in order.
-template <int R, class T>
-[[gnu::always_inline]] inline void dots(const T* x, const T* b, int64_t ldb, int64_t k, T* c) {
-  const int64_t whole = k / kLanes<T> * kLanes<T>;
-  T sum[R] = {};
+// C[i0 + r, j0 + q] = A[i0 + r, :] · B[j0 + q, :] for r < R, q < Q: R·Q dot products side by
+// side, whose independent sums hide the latency of each one's chain of additions, each A and B
+// vector loaded once for the block. Each dot keeps kLanes partial sums over the whole blocks of
+// kLanes terms (lane l taking p ≡ l), folds them pairwise, then adds the remaining terms in
+// order: the same order whatever the block, so C does not depend on how it was cut.
+template <int R, int Q, class T>
+[[gnu::always_inline]] inline void dots(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t k, T* c,
+                                        int64_t ldc) {
+  constexpr int64_t L = kLanes<T>;
+  const int64_t whole = k / L * L;
+  T sum[R][Q] = {};
   if (whole > 0) {
-    Lanes<T> acc[R] = {};
-    for (int64_t p = 0; p < whole; p += kLanes<T>) {
-      Lanes<T> xv, bv;
-      load(xv, x + p);
-      for (int r = 0; r < R; ++r) {
-        load(bv, b + r * ldb + p);
-        acc[r] += xv * bv;
+    Lanes<T> acc[R][Q] = {};
+    for (int64_t p = 0; p < whole; p += L) {
+      Lanes<T> av[R];
+      for (int r = 0; r < R; ++r) load(av[r], a + r * lda + p);
+      for (int q = 0; q < Q; ++q) {
+        Lanes<T> bv;
+        load(bv, b + q * ldb + p);
+        for (int r = 0; r < R; ++r) acc[r][q] += av[r] * bv;
       }
     }
-    for (int r = 0; r < R; ++r) {
-      T h[kLanes<T>];
-      std::memcpy(h, &acc[r], sizeof h);
-      for (int64_t w = kLanes<T> / 2; w > 0; w /= 2)
-        for (int64_t l = 0; l < w; ++l) h[l] += h[l + w];
-      sum[r] = h[0];
-    }
+    for (int r = 0; r < R; ++r)
+      for (int q = 0; q < Q; ++q) sum[r][q] = fold<T>(acc[r][q]);
   }
-  for (int r = 0; r < R; ++r) {
-    for (int64_t p = whole; p < k; ++p) sum[r] += x[p] * b[r * ldb + p];
-    c[r] = sum[r];
+  for (int r = 0; r < R; ++r)
+    for (int q = 0; q < Q; ++q) {
+      for (int64_t p = whole; p < k; ++p) sum[r][q] += a[r * lda + p] * b[q * ldb + p];
+      c[r * ldc + q] = sum[r][q];
+    }
+}
+
+// The columns [0, n) of R rows of C, Q at a time (Q ≤ 4).
+template <int R, int Q, class T>
+[[gnu::always_inline]] inline void dot_rows(int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
+                                            T* c, int64_t ldc) {
+  int64_t j = 0;
+  for (; j + Q <= n; j += Q) dots<R, Q>(a, lda, b + j * ldb, ldb, k, c + j, ldc);
+  switch (n - j) {
+    case 3: dots<R, 3>(a, lda, b + j * ldb, ldb, k, c + j, ldc); break;
+    case 2: dots<R, 2>(a, lda, b + j * ldb, ldb, k, c + j, ldc); break;
+    case 1: dots<R, 1>(a, lda, b + j * ldb, ldb, k, c + j, ldc); break;
+    default: break;
   }
 }
 
-// C[i, j] = A[i, :] · B[j, :], four of B's rows at a time.
+// C[i, j] = A[i, :] · B[j, :]: blocks of 4 × 2 dot products (2 × 4 and 1 × 4 for the last
+// rows), 8 chains of partial sums in 8 of the 32 AVX-512 registers (16 of AVX2's, which split
+// each 64-byte vector in two).
 template <class T>
 AD_VEC_CLONES void rows_dot_rows(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
                                  T* c, int64_t ldc) {
-  for (int64_t i = 0; i < m; ++i) {
-    const T* ai = a + i * lda;
-    T* ci = c + i * ldc;
-    int64_t j = 0;
-    for (; j + 4 <= n; j += 4) dots<4>(ai, b + j * ldb, ldb, k, ci + j);
-    switch (n - j) {
-      case 3: dots<3>(ai, b + j * ldb, ldb, k, ci + j); break;
-      case 2: dots<2>(ai, b + j * ldb, ldb, k, ci + j); break;
-      case 1: dots<1>(ai, b + j * ldb, ldb, k, ci + j); break;
-      default: break;
-    }
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) dot_rows<4, 2>(n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+  if (m - i >= 2) {
+    dot_rows<2, 4>(n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+    i += 2;
   }
+  if (i < m) dot_rows<1, 4>(n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
 }
 
 // C[i, j] = Σ_p A[p, i]·B[j, p].
