@@ -1,7 +1,7 @@
 #include "autodiff/kernels/activation.hpp"
 
 #include "autodiff/kernels/elementwise.hpp"
-#include "autodiff/kernels/sigmoid_avx512.hpp"
+#include "autodiff/kernels/vec_math_avx512.hpp"
 
 namespace ad::kernels {
 
@@ -14,7 +14,7 @@ namespace {
 // A layer's shape, z (n, m) plus a column b (n, 1), row by row through the AVX-512 sigmoid
 // (the same bits as the portable loop, in fewer instructions); false where it does not apply.
 bool bias_sigmoid_rows(In z, In b, Out a) {
-  if (z.dtype != DType::f32 || z.shape.size() != 2 || !(a.shape == z.shape) || !sigmoid_row_available()) return false;
+  if (z.dtype != DType::f32 || z.shape.size() != 2 || !(a.shape == z.shape) || !vec_math_avx512_available()) return false;
   const int64_t n = z.shape[0], m = z.shape[1];
   if (b.shape.size() != 2 || b.shape[0] != n || b.shape[1] != 1) return false;
   for (int64_t i = 0; i < n; ++i) sigmoid_row(z.as<float>() + i * m, b.as<float>()[i], a.as<float>() + i * m, m);

@@ -9,6 +9,7 @@
 #include "autodiff/kernels/elementwise.hpp"
 #include "autodiff/kernels/launch.hpp"
 #include "autodiff/kernels/vec_math.hpp"
+#include "autodiff/kernels/vec_math_avx512.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/ops/detail/buffers.hpp"
 #include "autodiff/ops/detail/checks.hpp"
@@ -155,8 +156,15 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
       const T ac = clamped(a);
       return kernels::vm::log_normal(y == T{0} ? T{1} - ac : ac);
     };
-    const double s = kernels::all_zero_or_one(o.in(1)) ? kernels::sum2(o.in(0), o.in(1), picked_term)
-                                                       : kernels::sum2(o.in(0), o.in(1), both_terms);
+    double s = 0;
+    if (!kernels::all_zero_or_one(o.in(1))) {
+      s = kernels::sum2(o.in(0), o.in(1), both_terms);
+    } else if (o.in(0).dtype == DType::f32 && kernels::vec_math_avx512_available()) {
+      const auto lo = static_cast<float>(eps);
+      s = kernels::log_picked_sum(o.in(0).as<float>(), o.in(1).as<float>(), o.in(0).shape.numel(), lo, 1.0f - lo);
+    } else {
+      s = kernels::sum2(o.in(0), o.in(1), picked_term);
+    }
     kernels::fill(o.out(0), s * (-1.0 / n));
   });
   if (!should_record({&probs, &targets})) return out;

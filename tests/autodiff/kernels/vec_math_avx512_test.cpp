@@ -1,4 +1,4 @@
-// The AVX-512 bias + sigmoid kernel (autodiff/kernels/sigmoid_avx512.hpp) against the portable
+// The AVX-512 bias + sigmoid kernel (autodiff/kernels/vec_math_avx512.hpp) against the portable
 // loop it replaces, through kernels::bias_activate with the AVX-512 kernels switched on and off:
 // the same bits for every float of a sweep (subnormals to inf, NaN) under several biases, for
 // every row length up to three vectors (the masked tail), in place, and within 3 ulp of double.
@@ -14,7 +14,7 @@
 
 #include "autodiff/kernels/activation.hpp"
 #include "autodiff/kernels/cpu.hpp"
-#include "autodiff/kernels/sigmoid_avx512.hpp"
+#include "autodiff/kernels/vec_math_avx512.hpp"
 
 namespace {
 
@@ -41,14 +41,14 @@ std::vector<float> sweep(int64_t m) {
   return xs;
 }
 
-class SigmoidAvx512 : public ::testing::Test {
+class VecMathAvx512 : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!ad::kernels::sigmoid_row_available()) GTEST_SKIP() << "this CPU (or TAPEGRAD_NO_AVX512) has no AVX-512";
+    if (!ad::kernels::vec_math_avx512_available()) GTEST_SKIP() << "this CPU (or TAPEGRAD_NO_AVX512) has no AVX-512";
   }
 };
 
-TEST_F(SigmoidAvx512, GivesThePortableLoopsBitsForEveryFloat) {
+TEST_F(VecMathAvx512, GivesThePortableLoopsBitsForEveryFloat) {
   constexpr int64_t m = 37;  // two vectors and a tail of 5 per row
   const std::vector<float> z = sweep(m);
   for (const float bias : {0.0f, 0.5f, -3.25f, 1e-3f, 60.0f}) {
@@ -62,7 +62,7 @@ TEST_F(SigmoidAvx512, GivesThePortableLoopsBitsForEveryFloat) {
   }
 }
 
-TEST_F(SigmoidAvx512, EveryRowLengthInPlaceAndNotPastTheRow) {
+TEST_F(VecMathAvx512, EveryRowLengthInPlaceAndNotPastTheRow) {
   for (int64_t m = 1; m <= 48; ++m) {
     const std::vector<float> b = {0.75f, -1.5f, 2.0f};
     std::vector<float> z(static_cast<size_t>(3 * m) + 1);
@@ -76,7 +76,7 @@ TEST_F(SigmoidAvx512, EveryRowLengthInPlaceAndNotPastTheRow) {
   }
 }
 
-TEST_F(SigmoidAvx512, WithinThreeUlpOfDoubleAndExactAtTheEnds) {
+TEST_F(VecMathAvx512, WithinThreeUlpOfDoubleAndExactAtTheEnds) {
   const std::vector<float> z = sweep(16);
   const std::vector<float> b(z.size() / 16, 0.0f);
   std::vector<float> s(z.size());
@@ -95,6 +95,48 @@ TEST_F(SigmoidAvx512, WithinThreeUlpOfDoubleAndExactAtTheEnds) {
   EXPECT_EQ(s[1], 0.0f);  // σ(−inf)
   EXPECT_EQ(s[3], 0.5f);  // σ(0)
   EXPECT_EQ(s[4], 0.5f);  // σ(−0)
+}
+
+// ad::binary_cross_entropy(a, y) with the AVX-512 kernels on or off.
+float bce(const std::vector<float>& a, const std::vector<float>& y, bool avx512) {
+  const auto n = static_cast<int64_t>(a.size());
+  ad::Tensor ta = ad::empty({1, n}), ty = ad::empty({1, n});
+  std::memcpy(ta.data<float>(), a.data(), a.size() * sizeof(float));
+  std::memcpy(ty.data<float>(), y.data(), y.size() * sizeof(float));
+  ad::kernels::force_no_avx512(!avx512);
+  const auto j = static_cast<float>(ad::binary_cross_entropy(ta, ty).item());
+  ad::kernels::force_no_avx512(false);
+  return j;
+}
+
+TEST_F(VecMathAvx512, CrossEntropyTermsHaveThePortableBits) {
+  std::vector<float> probs = {0.0f, 1.0f, 1e-7f, 1e-8f, 0.5f, 0.99999994f, -0.5f, 2.0f,
+                              std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min()};
+  for (uint32_t b = 0x33000000u; b < 0x3f800000u; b += 997) probs.push_back(std::bit_cast<float>(b));  // 3e-8 … 1
+  for (const float label : {0.0f, 1.0f})
+    for (const float a : probs) {
+      const float fast = bce({a}, {label}, true), portable = bce({a}, {label}, false);
+      ASSERT_TRUE(same_bits(fast, portable)) << "a = " << a << ", y = " << label << ": " << fast << " vs " << portable;
+    }
+}
+
+TEST_F(VecMathAvx512, CrossEntropyOfLongRowsAndOtherLabels) {
+  for (const int64_t n : {1, 15, 16, 17, 400, 1031}) {
+    std::vector<float> a(static_cast<size_t>(n)), y(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      a[static_cast<size_t>(i)] = static_cast<float>((i * 37) % 101 + 1) / 103.0f;
+      y[static_cast<size_t>(i)] = static_cast<float>(i % 3 == 0);
+    }
+    EXPECT_EQ(bce(a, y, true), bce(a, y, false)) << "n = " << n;
+    y[0] = 0.25f;  // a soft label: both logs, the same loop either way
+    double want = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double p = a[static_cast<size_t>(i)], t = y[static_cast<size_t>(i)];
+      want -= (t * std::log(p) + (1 - t) * std::log(1 - p)) / static_cast<double>(n);
+    }
+    EXPECT_NEAR(bce(a, y, true), want, 1e-6 * std::abs(want)) << "n = " << n;
+    EXPECT_EQ(bce(a, y, true), bce(a, y, false)) << "n = " << n;
+  }
 }
 
 }  // namespace
