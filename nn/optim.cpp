@@ -36,17 +36,20 @@ void check_weight_decay(const char* who, double wd) {
 
 // Calls f(i, p, g, n) with typed pointers for every parameter that has a gradient, counting
 // the in-place change (so a graph recorded before the step cannot backpropagate stale values).
+// The gradient is read from the parameter's state, not through a Tensor handle: the step runs
+// as a host call, outside any recording, and a handle would cost two atomic counts per
+// parameter on a small network's every step.
 template <class F>
 void for_each_with_grad(const std::vector<Tensor>& params, F f) {
   NoGradGuard no_grad;
   for (size_t i = 0; i < params.size(); ++i) {
-    const Tensor& p = params[i];
-    Tensor g = p.grad();
-    if (!g.defined()) continue;
-    ad::detail::bump_version(*ad::detail::impl_of(p)->storage);
-    kernels::dispatch(p.dtype(), [&](auto tag) {
+    ad::detail::TensorImpl* p = ad::detail::impl_of(params[i]);
+    const ad::detail::TensorImpl* g = p->grad.get();
+    if (g == nullptr) continue;
+    ad::detail::bump_version(*p->storage);
+    kernels::dispatch(params[i].dtype(), [&](auto tag) {
       using T = decltype(tag);
-      f(i, ptr<T>(p), static_cast<const T*>(ptr<T>(g)), p.numel());
+      f(i, static_cast<T*>(p->data()), static_cast<const T*>(g->data()), params[i].numel());
     });
   }
 }
