@@ -57,15 +57,17 @@ namespace {
 }
 
 // ln of the probability each label picks, added to two double sums (the low and the high 8
-// lanes); idle lanes add +0.
-[[gnu::target("avx512f"), gnu::always_inline]] inline void add_log_picked(__m512 a, __m512 y, __mmask16 lanes,
-                                                                        __m512 lo, __m512 hi, __m512d sums[2]) {
+// lanes); idle lanes add +0. Returns the lanes whose label is neither 0 nor 1 (NaN included).
+[[gnu::target("avx512f"), gnu::always_inline]] inline __mmask16 add_log_picked(__m512 a, __m512 y, __mmask16 lanes,
+                                                                             __m512 lo, __m512 hi, __m512d sums[2]) {
   const __m512 one = _mm512_set1_ps(1.0f);
+  const __mmask16 zero_label = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_EQ_OQ);
   const __m512 c = _mm512_max_ps(lo, _mm512_min_ps(hi, a));  // a > hi ? hi : a, then below lo: lo
-  const __m512 p = _mm512_mask_sub_ps(c, _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_EQ_OQ), one, c);
+  const __m512 p = _mm512_mask_sub_ps(c, zero_label, one, c);
   const __m512 l = _mm512_maskz_mov_ps(lanes, log16(p));
   sums[0] = _mm512_add_pd(sums[0], _mm512_cvtps_pd(_mm512_castps512_ps256(l)));
   sums[1] = _mm512_add_pd(sums[1], _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(l), 1))));
+  return _mm512_kandn(zero_label, _mm512_mask_cmp_ps_mask(lanes, y, one, _CMP_NEQ_UQ));
 }
 
 }  // namespace
@@ -82,24 +84,28 @@ bool vec_math_avx512_available() { return avx512_enabled(); }
   }
 }
 
-[[gnu::target("avx512f")]] double log_picked_sum(const float* a, const float* y, int64_t n, float lo, float hi) {
+[[gnu::target("avx512f")]] bool log_picked_sum(const float* a, const float* y, int64_t n, float lo, float hi,
+                                                double& sum) {
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
   __m512d sums[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+  __mmask16 other_labels = 0;
   int64_t j = 0;
-  for (; j + 16 <= n; j += 16) add_log_picked(_mm512_loadu_ps(a + j), _mm512_loadu_ps(y + j), 0xffff, vlo, vhi, sums);
+  for (; j + 16 <= n; j += 16)
+    other_labels |= add_log_picked(_mm512_loadu_ps(a + j), _mm512_loadu_ps(y + j), 0xffff, vlo, vhi, sums);
   if (j < n) {
     const auto tail = static_cast<__mmask16>((1u << (n - j)) - 1);
-    add_log_picked(_mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), tail, a + j), _mm512_maskz_loadu_ps(tail, y + j), tail,
-                   vlo, vhi, sums);
+    other_labels |= add_log_picked(_mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), tail, a + j),
+                                   _mm512_maskz_loadu_ps(tail, y + j), tail, vlo, vhi, sums);
   }
-  return _mm512_reduce_add_pd(_mm512_add_pd(sums[0], sums[1]));
+  sum = _mm512_reduce_add_pd(_mm512_add_pd(sums[0], sums[1]));
+  return other_labels == 0;
 }
 
 #else  // no AVX-512 intrinsics: never available, never called
 
 bool vec_math_avx512_available() { return false; }
 void sigmoid_row(const float*, float, float*, int64_t) {}
-double log_picked_sum(const float*, const float*, int64_t, float, float) { return 0; }
+bool log_picked_sum(const float*, const float*, int64_t, float, float, double&) { return false; }
 
 #endif
 

@@ -18,10 +18,11 @@ bool vec_math_avx512_available();
 /// out[j] = σ(x[j] + shift) for j < n (out may be x). Requires vec_math_avx512_available().
 void sigmoid_row(const float* x, float shift, float* out, int64_t n);
 
-/// Σ_j ln p_j in double, where p_j = 1 − c_j if y[j] is 0 and c_j otherwise, c_j = a[j] clamped
-/// to [lo, hi] (a NaN stays NaN): binary cross-entropy's sum when every label is 0 or 1 (the
-/// caller checks). Each term has the portable loop's bits; the sum's order differs from the
-/// portable loop's in the last bits of a double. Requires vec_math_avx512_available().
-double log_picked_sum(const float* a, const float* y, int64_t n, float lo, float hi);
+/// Σ_j ln p_j in double into `sum`, where p_j = 1 − c_j if y[j] is 0 and c_j if it is 1, c_j =
+/// a[j] clamped to [lo, hi] (a NaN stays NaN): binary cross-entropy's sum when every label is 0
+/// or 1. Returns false, with `sum` meaningless, when some label is neither. Each term has the
+/// portable loop's bits; the sum's order differs from the portable loop's in the last bits of a
+/// double. Requires vec_math_avx512_available().
+bool log_picked_sum(const float* a, const float* y, int64_t n, float lo, float hi, double& sum);
 
 }  // namespace ad::kernels

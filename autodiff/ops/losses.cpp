@@ -157,13 +157,13 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
       return kernels::vm::log_normal(y == T{0} ? T{1} - ac : ac);
     };
     double s = 0;
-    if (!kernels::all_zero_or_one(o.in(1))) {
-      s = kernels::sum2(o.in(0), o.in(1), both_terms);
-    } else if (o.in(0).dtype == DType::f32 && kernels::vec_math_avx512_available()) {
+    if (o.in(0).dtype == DType::f32 && kernels::vec_math_avx512_available()) {
       const auto lo = static_cast<float>(eps);
-      s = kernels::log_picked_sum(o.in(0).as<float>(), o.in(1).as<float>(), o.in(0).shape.numel(), lo, 1.0f - lo);
+      if (!kernels::log_picked_sum(o.in(0).as<float>(), o.in(1).as<float>(), o.in(0).shape.numel(), lo, 1.0f - lo, s))
+        s = kernels::sum2(o.in(0), o.in(1), both_terms);
     } else {
-      s = kernels::sum2(o.in(0), o.in(1), picked_term);
+      s = kernels::all_zero_or_one(o.in(1)) ? kernels::sum2(o.in(0), o.in(1), picked_term)
+                                            : kernels::sum2(o.in(0), o.in(1), both_terms);
     }
     kernels::fill(o.out(0), s * (-1.0 / n));
   });
