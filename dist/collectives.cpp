@@ -36,20 +36,11 @@ detail::Worker& prepare(const char* op, const Tensor& t, const std::string& how)
   return worker;
 }
 
-template <class T>
-void divide(const Tensor& t, int ranks) {
-  T* p = static_cast<T*>(t.raw_data());
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] /= static_cast<T>(ranks);
-}
-
 }  // namespace
 
 Tensor all_reduce(const Tensor& t, ReduceOp op) {
   detail::Worker& worker = prepare("all_reduce", t, reduce_op_name(op));
-  worker.run([&](Communicator& c) {
-    c.all_reduce(t.raw_data(), t.raw_data(), t.numel(), t.dtype(), op == ReduceOp::Max ? op : ReduceOp::Sum);
-  });
-  if (op == ReduceOp::Mean) t.dtype() == DType::f32 ? divide<float>(t, worker.size()) : divide<double>(t, worker.size());
+  worker.run([&](Communicator& c) { c.all_reduce(t.raw_data(), t.raw_data(), t.numel(), t.dtype(), op); });
   return t;
 }
 

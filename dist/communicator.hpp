@@ -34,8 +34,8 @@ class Communicator {
   virtual int rank() const = 0;
   /// The number of processes in the group.
   virtual int size() const = 0;
-  /// recv[i] = op over ranks of send[i], for `count` elements of `dtype` (op is Sum or Max;
-  /// send == recv reduces in place).
+  /// recv[i] = op over ranks of send[i], for `count` elements of `dtype` (send == recv reduces
+  /// in place). Mean divides the sum by size() (a division: correctly rounded).
   virtual void all_reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op) = 0;
   /// Copies `bytes` bytes at `data` from rank `root` to every other rank.
   virtual void broadcast(void* data, int64_t bytes, int root) = 0;

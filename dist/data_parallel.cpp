@@ -59,17 +59,7 @@ struct BucketJob {
 
   // flat := the sum over ranks / N, in place (no second buffer the size of the gradients).
   static void average_in_place(Communicator& comm, const Tensor& flat) {
-    comm.all_reduce(flat.raw_data(), flat.raw_data(), flat.numel(), flat.dtype(), ReduceOp::Sum);
-    if (flat.dtype() == DType::f32)
-      divide(static_cast<float*>(flat.raw_data()), flat.numel(), static_cast<float>(comm.size()));
-    else
-      divide(static_cast<double*>(flat.raw_data()), flat.numel(), static_cast<double>(comm.size()));
-  }
-
-  // A division (not a product with 1/N), so that the mean is correctly rounded.
-  template <class T>
-  static void divide(T* x, int64_t n, T ranks) {
-    for (int64_t i = 0; i < n; ++i) x[i] /= ranks;
+    comm.all_reduce(flat.raw_data(), flat.raw_data(), flat.numel(), flat.dtype(), ReduceOp::Mean);
   }
 
   // The gradients, one after another, into the packed buffer, and back out of it.

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <string>
+
+#include "dist/detail/divide.hpp"
 
 namespace ad::dist::detail {
 namespace {
@@ -15,6 +18,14 @@ constexpr int kNoticeTag = 1;
 // the training thread, which may share the core, run.
 constexpr uint64_t kPollsBeforeYield = 64;
 constexpr int64_t kMostBytesPerReduce = int64_t{16} << 20;
+// Per rank, in the shared window: the same chunk as one MPI call takes.
+constexpr int64_t kShmSlotBytes = kMostBytesPerReduce;
+
+// TAPEGRAD_DIST_SHM=0 keeps every all-reduce on MPI (the ranks agree on the answer anyway).
+bool shm_wanted() {
+  const char* v = std::getenv("TAPEGRAD_DIST_SHM");
+  return !(v && std::string(v) == "0");
+}
 
 MPI_Datatype mpi_type(DType dtype) { return dtype == DType::f32 ? MPI_FLOAT : MPI_DOUBLE; }
 
@@ -30,6 +41,19 @@ void in_chunks(int64_t count, int64_t most, F&& f) {
   } while (done < count);
 }
 
+// inout := max(in, inout), where `in` holds the lower ranks' maximum: a NaN on any rank wins, as
+// in the shared-memory path (MPI_MAX's comparison would drop a NaN held by `in`).
+template <class T>
+void max_with_nan(const T* in, T* inout, int n) {
+  for (int i = 0; i < n; ++i) inout[i] = (inout[i] > in[i] || inout[i] != inout[i]) ? inout[i] : in[i];
+}
+void max_op(void* in, void* inout, int* n, MPI_Datatype* type) {
+  if (*type == MPI_FLOAT)
+    max_with_nan(static_cast<const float*>(in), static_cast<float*>(inout), *n);
+  else
+    max_with_nan(static_cast<const double*>(in), static_cast<double*>(inout), *n);
+}
+
 }  // namespace
 
 MpiCommunicator::MpiCommunicator(MPI_Comm world) {
@@ -40,6 +64,8 @@ MpiCommunicator::MpiCommunicator(MPI_Comm world) {
   MPI_Comm_rank(data_, &rank_);
   MPI_Comm_size(data_, &size_);
   closed_after_.assign(static_cast<size_t>(size_), -1);
+  MPI_Op_create(&max_op, /*commute=*/0, &max_);  // not commutative: combined in rank order
+  shm_ = ShmReducer::create(data_, kShmSlotBytes, shm_wanted(), [this](int rc) { check(rc, "shared-memory window"); });
   post_notice_receive();
 }
 
@@ -85,17 +111,22 @@ void MpiCommunicator::wait(MPI_Request& req, const char* op) {
     int done = 0;
     check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), op);
     if (done) return;
-    poll_notices();
-    if (fewest_closed_ < issued_) {
-      const auto gone = std::find(closed_after_.begin(), closed_after_.end(), fewest_closed_) - closed_after_.begin();
-      fail(fmt::format("{}: rank {} has ended after {} collective operations, while rank {} waits for it in operation {}; "
-                       "a rank that stops early (an exception, a different number of steps) leaves the others unable "
-                       "to go on",
-                       op, gone, fewest_closed_, rank_, issued_));
-    }
-    if (interrupted()) throw Interrupted{};
-    if (polls % kPollsBeforeYield == 0) sched_yield();  // the training thread may need this core
+    still_waiting(op, polls);
   }
+}
+
+// One poll of a wait that has not ended: throws when it never will.
+void MpiCommunicator::still_waiting(const char* op, uint64_t polls) {
+  poll_notices();
+  if (fewest_closed_ < issued_) {
+    const auto gone = std::find(closed_after_.begin(), closed_after_.end(), fewest_closed_) - closed_after_.begin();
+    fail(fmt::format("{}: rank {} has ended after {} collective operations, while rank {} waits for it in operation {}; "
+                     "a rank that stops early (an exception, a different number of steps) leaves the others unable "
+                     "to go on",
+                     op, gone, fewest_closed_, rank_, issued_));
+  }
+  if (interrupted()) throw Interrupted{};
+  if (polls % kPollsBeforeYield == 0) sched_yield();  // the training thread may need this core
 }
 
 // At most 16 MB per all-reduce: Open MPI allocates a temporary the size of the message for each
@@ -103,14 +134,27 @@ void MpiCommunicator::wait(MPI_Request& req, const char* op) {
 // per 4 KB on every call (eleven times slower for 84 MB, bench/README, data-parallel training).
 void MpiCommunicator::all_reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op) {
   const size_t width = dtype_size(dtype);
+  if (shm_ && (dtype == DType::f32 || dtype == DType::f64)) {
+    in_chunks(count, shm_->chunk_elements(dtype), [&](int64_t offset, int n) {
+      begin("all_reduce");
+      shm_->reduce(static_cast<const char*>(send) + offset * width, static_cast<char*>(recv) + offset * width, n, dtype,
+                   op, [this](uint64_t polls) { still_waiting("all_reduce", polls); });
+    });
+    return;
+  }
   in_chunks(count, kMostBytesPerReduce / static_cast<int64_t>(width), [&](int64_t offset, int n) {
     begin("all_reduce");
     MPI_Request req;
     const void* from = send == recv ? MPI_IN_PLACE : static_cast<const char*>(send) + offset * width;
-    check(MPI_Iallreduce(from, static_cast<char*>(recv) + offset * width, n, mpi_type(dtype),
-                         op == ReduceOp::Max ? MPI_MAX : MPI_SUM, data_, &req),
+    void* to = static_cast<char*>(recv) + offset * width;
+    check(MPI_Iallreduce(from, to, n, mpi_type(dtype), op == ReduceOp::Max ? max_ : MPI_SUM, data_, &req),
           "all_reduce");
     wait(req, "all_reduce");
+    if (op != ReduceOp::Mean) return;
+    if (dtype == DType::f32)
+      divide_by_ranks(static_cast<float*>(to), n, size_);
+    else
+      divide_by_ranks(static_cast<double*>(to), n, size_);
   });
 }
 
@@ -170,6 +214,8 @@ bool MpiCommunicator::close() {
   MPI_Waitall(static_cast<int>(sends.size()), sends.data(), MPI_STATUSES_IGNORE);
   const bool in_step = std::all_of(closed_after_.begin(), closed_after_.end(), [&](int64_t n) { return n == mine; });
   if (in_step) {
+    if (shm_) shm_->free();
+    MPI_Op_free(&max_);
     MPI_Comm_free(&data_);
     MPI_Comm_free(&notices_);
   }

@@ -11,7 +11,8 @@
 //       after    DataParallel with overlap off: every bucket after backward
 //       local    each rank its share, no communication at all: the compute floor
 //       allreduce the gradient bytes all-reduced alone: one MPI_Allreduce (MPI's own algorithm
-//                choice), and DataParallel's buckets with the MPI calls it makes
+//                choice), DataParallel's buckets as MPI_Iallreduce calls, and the same buckets
+//                averaged by tapegrad::dist (dist::all_reduce, the transport DataParallel uses)
 #include <mpi.h>
 
 #include <algorithm>
@@ -123,14 +124,17 @@ Timing train(const Options& o, int rank, int ranks, dist::DataParallel* dp, nn::
 }
 
 // The floor: the gradient bytes all-reduced alone — in one MPI_Allreduce (MPI's own algorithm
-// choice), and bucket by bucket with the calls DataParallel makes (MPI_Iallreduce into a second
-// buffer, completed by polling).
+// choice), bucket by bucket as MPI_Iallreduce calls into a second buffer completed by polling,
+// and bucket by bucket averaged in place by tapegrad::dist's transport (a shared-memory window
+// on one machine unless TAPEGRAD_DIST_SHM=0), as DataParallel does.
 void time_allreduce(const Options& o, nn::Sequential& net, int rank) {
   int64_t count = 0;
   for (const ad::Tensor& p : net.parameters()) count += p.numel();
   std::vector<float> send(static_cast<size_t>(count), 1.0f), recv(send.size());
   const std::vector<dist::Bucket> buckets = dist::plan_buckets(net.parameters(), {});
-  std::vector<double> whole, bucketed;
+  std::vector<ad::Tensor> grads;
+  for (const dist::Bucket& b : buckets) grads.push_back(ad::full({b.elements}, 1.0));
+  std::vector<double> whole, bucketed, tapegrad;
   for (int64_t s = 0; s < o.warmup + o.steps; ++s) {
     MPI_Barrier(MPI_COMM_WORLD);
     auto t0 = Clock::now();
@@ -146,13 +150,17 @@ void time_allreduce(const Options& o, nn::Sequential& net, int rank) {
       for (int done = 0; !done;) MPI_Test(&req, &done, MPI_STATUS_IGNORE);
       offset += b.elements;
     }
-    if (s >= o.warmup) whole.push_back(whole_ms), bucketed.push_back(since_ms(t0));
+    const double bucketed_ms = since_ms(t0);
+    MPI_Barrier(MPI_COMM_WORLD);
+    t0 = Clock::now();
+    for (const ad::Tensor& g : grads) dist::all_reduce(g, dist::ReduceOp::Mean);
+    if (s >= o.warmup) whole.push_back(whole_ms), bucketed.push_back(bucketed_ms), tapegrad.push_back(since_ms(t0));
   }
   if (rank == 0)
     std::printf("{\"mode\": \"allreduce\", \"dims\": \"%s\", \"bytes\": %lld, \"buckets\": %zu, "
-                "\"mpi_allreduce_ms\": %.3f, \"bucketed_iallreduce_ms\": %.3f}\n",
+                "\"mpi_allreduce_ms\": %.3f, \"bucketed_iallreduce_ms\": %.3f, \"bucketed_tapegrad_ms\": %.3f}\n",
                 dims_text(o).c_str(), static_cast<long long>(count * 4), buckets.size(), median(whole),
-                median(bucketed));
+                median(bucketed), median(tapegrad));
 }
 
 }  // namespace

@@ -2,22 +2,27 @@
 // completed by polling, so that a wait can notice that another rank has ended: each rank, when
 // it closes, sends every other rank the number of collectives it issued; a rank waiting for an
 // operation that a closed rank never issued throws PeerError instead of waiting forever.
+// When every rank runs on one machine, all-reduces of f32 and f64 go through a shared-memory
+// window (ShmReducer) instead, unless TAPEGRAD_DIST_SHM=0; its waits poll the same notices.
 #pragma once
 
 #include <mpi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "dist/communicator.hpp"
+#include "dist/detail/shm_reducer.hpp"
 
 namespace ad::dist::detail {
 
 class MpiCommunicator final : public Communicator {
  public:
-  /// Duplicates `world` (one communicator for the collectives, one for the closing notices).
-  /// Called on the thread that initialized MPI, before the worker thread starts.
+  /// Duplicates `world` (one communicator for the collectives, one for the closing notices) and,
+  /// when its ranks share one machine, allocates the shared window. Collective; called on the
+  /// thread that initialized MPI, before the worker thread starts.
   explicit MpiCommunicator(MPI_Comm world);
 
   int rank() const override { return rank_; }
@@ -31,6 +36,7 @@ class MpiCommunicator final : public Communicator {
  private:
   void begin(const char* op);
   void wait(MPI_Request& req, const char* op);
+  void still_waiting(const char* op, uint64_t polls);
   void check(int rc, const char* op);
   [[noreturn]] void fail(const std::string& message);
   void post_notice_receive();
@@ -38,6 +44,7 @@ class MpiCommunicator final : public Communicator {
 
   MPI_Comm data_ = MPI_COMM_NULL;     // the collectives
   MPI_Comm notices_ = MPI_COMM_NULL;  // "this rank has closed after N collectives"
+  MPI_Op max_ = MPI_OP_NULL;          // Max that lets NaN through
   int rank_ = 0, size_ = 1;
   int64_t issued_ = 0;                    // collectives started on data_
   std::vector<int64_t> closed_after_;     // per rank: its issued_ when it closed, or −1
@@ -45,6 +52,7 @@ class MpiCommunicator final : public Communicator {
   int64_t notice_in_ = 0;
   MPI_Request notice_request_ = MPI_REQUEST_NULL;
   std::string broken_;                    // the failure that ended the group, if any
+  std::unique_ptr<ShmReducer> shm_;       // null: every all-reduce goes through MPI
 };
 
 }  // namespace ad::dist::detail
