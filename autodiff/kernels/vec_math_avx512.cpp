@@ -66,7 +66,8 @@ namespace {
   const __m512 p = _mm512_mask_sub_ps(c, zero_label, one, c);
   const __m512 l = _mm512_maskz_mov_ps(lanes, log16(p));
   sums[0] = _mm512_add_pd(sums[0], _mm512_cvtps_pd(_mm512_castps512_ps256(l)));
-  sums[1] = _mm512_add_pd(sums[1], _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(l), 1))));
+  const __m512 upper = _mm512_shuffle_f32x4(l, l, 0xee);  // lanes 8–15 moved down
+  sums[1] = _mm512_add_pd(sums[1], _mm512_cvtps_pd(_mm512_castps512_ps256(upper)));
   return _mm512_kandn(zero_label, _mm512_mask_cmp_ps_mask(lanes, y, one, _CMP_NEQ_UQ));
 }
 
@@ -97,7 +98,11 @@ bool vec_math_avx512_available() { return avx512_enabled(); }
     other_labels |= add_log_picked(_mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), tail, a + j),
                                    _mm512_maskz_loadu_ps(tail, y + j), tail, vlo, vhi, sums);
   }
-  sum = _mm512_reduce_add_pd(_mm512_add_pd(sums[0], sums[1]));
+  // Stored and added in order: GCC 12's _mm512_reduce_add_pd reads an undefined vector it warns about.
+  alignas(64) double lanes[8];
+  _mm512_store_pd(lanes, _mm512_add_pd(sums[0], sums[1]));
+  sum = 0;
+  for (const double v : lanes) sum += v;
   return other_labels == 0;
 }
 
