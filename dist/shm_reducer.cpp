@@ -154,15 +154,17 @@ void ShmReducer::reduce_typed(const T* send, T* recv, int64_t count, ReduceOp op
   auto begin = [&](int s) { return std::min(count, per_slice * s); };
   auto length = [&](int s) { return begin(s + 1) - begin(s); };
   auto slice = [&](int owner, int s) { return reinterpret_cast<T*>(slot_[static_cast<size_t>(owner)] + s * slice_bytes_); };
+  // Empty slices are skipped: an empty buffer's pointer may be null, which memcpy may not be given.
   for (int s = 0; s < size_; ++s)
-    if (s != rank_) std::memcpy(slice(rank_, s), send + begin(s), static_cast<size_t>(length(s)) * sizeof(T));
+    if (s != rank_ && length(s) > 0)
+      std::memcpy(slice(rank_, s), send + begin(s), static_cast<size_t>(length(s)) * sizeof(T));
   handshake(waiting);
   std::vector<const T*> x(static_cast<size_t>(size_));
   for (int q = 0; q < size_; ++q) x[static_cast<size_t>(q)] = q == rank_ ? send + begin(rank_) : slice(q, rank_);
   combine(x.data(), size_, slice(rank_, rank_), recv + begin(rank_), length(rank_), op);
   handshake(waiting);
   for (int s = 0; s < size_; ++s)
-    if (s != rank_) std::memcpy(recv + begin(s), slice(s, s), static_cast<size_t>(length(s)) * sizeof(T));
+    if (s != rank_ && length(s) > 0) std::memcpy(recv + begin(s), slice(s, s), static_cast<size_t>(length(s)) * sizeof(T));
 }
 
 }  // namespace ad::dist::detail
