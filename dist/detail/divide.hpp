@@ -5,9 +5,9 @@
 
 namespace ad::dist::detail {
 
-/// x[i] := x[i] / ranks, correctly rounded. For a power of two, x · (1/ranks) is the same number
-/// bit for bit (1/ranks is exact, and both round the same real x · 2^−k) at a fraction of a
-/// division's cost; otherwise a division, since x · (1/ranks) could round differently.
+/// x[i] := x[i] / ranks, correctly rounded. For a power of two, 1/ranks is exact, so x · (1/ranks)
+/// rounds the same real x · 2^−k as the division and a multiply serves; otherwise it could round
+/// differently, so a division.
 template <class T>
 void divide_by_ranks(T* x, int64_t n, int ranks) {
   if ((ranks & (ranks - 1)) == 0) {
