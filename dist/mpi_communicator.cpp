@@ -18,8 +18,9 @@ constexpr int kNoticeTag = 1;
 // the training thread, which may share the core, run.
 constexpr uint64_t kPollsBeforeYield = 64;
 constexpr int64_t kMostBytesPerReduce = int64_t{16} << 20;
-// Per rank, in the shared window: the same chunk as one MPI call takes.
-constexpr int64_t kShmSlotBytes = kMostBytesPerReduce;
+// Per rank, in the shared window: small enough that a chunk's copies and reads for two ranks
+// stay in a 32 MB last-level cache rather than go to memory (bench/README, data-parallel training).
+constexpr int64_t kShmSlotBytes = int64_t{4} << 20;
 
 // TAPEGRAD_DIST_SHM=0 keeps every all-reduce on MPI (the ranks agree on the answer anyway).
 bool shm_wanted() {
