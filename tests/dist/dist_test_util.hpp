@@ -42,6 +42,22 @@ inline double max_relative_difference(const std::vector<ad::Tensor>& a, const st
   return worst;
 }
 
+/// max over parameters of ‖a − b‖₂ / ‖b‖₂. Unlike max_relative_difference it does not hang on
+/// one entry: Adam divides each gradient by its own running size, so an entry whose gradient
+/// cancels almost to nothing can move by a float32 rounding's worth of a whole step when the
+/// sum is taken in another order (over ranks instead of in one product), as it also moves away
+/// from a float64 run in one process.
+inline double max_normwise_difference(const std::vector<ad::Tensor>& a, const std::vector<ad::Tensor>& b) {
+  double worst = 0;
+  for (size_t p = 0; p < a.size(); ++p) {
+    const std::vector<double> x = a[p].to_vector(), y = b[p].to_vector();
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < x.size(); ++i) diff += (x[i] - y[i]) * (x[i] - y[i]), norm += y[i] * y[i];
+    worst = std::max(worst, norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff));
+  }
+  return worst;
+}
+
 /// Bit-for-bit equality of two parameter lists.
 inline bool identical(const std::vector<ad::Tensor>& a, const std::vector<ad::Tensor>& b) {
   if (a.size() != b.size()) return false;
