@@ -12,14 +12,6 @@
 
 namespace ad::dist {
 
-const char* reduce_op_name(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::Sum: return "sum";
-    case ReduceOp::Mean: return "mean";
-    default: return "max";
-  }
-}
-
 namespace {
 
 // The same conditions as an in-place write (Tensor::copy_), then the same call on every rank.

@@ -19,6 +19,12 @@ enum class ReduceOp { Sum, Mean, Max };
 /// The name of `op` ("sum", "mean", "max") for messages.
 const char* reduce_op_name(ReduceOp op);
 
+/// One part of a buffer that all_reduce_pieces() reduces in place: `count` elements at `data`.
+struct Piece {
+  void* data = nullptr;  ///< the first element
+  int64_t count = 0;     ///< how many elements
+};
+
 /// A group of `size()` processes, this one being `rank()`. Every rank calls the same
 /// operations in the same order (the collective contract of MPI); tapegrad::dist makes all of
 /// its calls from one background thread, one at a time. An operation that cannot complete
@@ -37,6 +43,17 @@ class Communicator {
   /// recv[i] = op over ranks of send[i], for `count` elements of `dtype` (send == recv reduces
   /// in place). Mean divides the sum by size() (a division: correctly rounded).
   virtual void all_reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op) = 0;
+  /// As all_reduce in place on the pieces laid end to end (one dtype), without gathering them
+  /// first where the transport can (reduces_pieces_where_they_lie()); otherwise they are packed
+  /// into `scratch`, which has room for all of them, reduced, and unpacked (UsageError when it
+  /// is null and there are several pieces). Every rank passes the same counts.
+  virtual void all_reduce_pieces(const std::vector<Piece>& pieces, void* scratch, DType dtype, ReduceOp op);
+  /// Whether all_reduce_pieces() on `dtype` reads and writes the pieces where they lie, so that
+  /// its `scratch` may be null. Fixed for the communicator's lifetime.
+  virtual bool reduces_pieces_where_they_lie(DType dtype) const {
+    (void)dtype;
+    return false;
+  }
   /// Copies `bytes` bytes at `data` from rank `root` to every other rank.
   virtual void broadcast(void* data, int64_t bytes, int root) = 0;
   /// Every rank's `mine`, indexed by rank.

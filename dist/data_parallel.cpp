@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "autodiff/compile.hpp"
 #include "dist/context.hpp"
@@ -32,8 +31,8 @@ std::vector<Bucket> plan_buckets(const std::vector<Tensor>& params, const DataPa
 
 namespace detail {
 
-// A bucket's flat buffer: gathers the gradients of a bucket of several parameters (one alone is
-// averaged where it lies). Owned jointly by the DataParallel and its queued tasks.
+// Room to gather a bucket of several parameters' gradients, for a transport that cannot reduce
+// them where they lie. Owned jointly by the DataParallel and its queued tasks.
 struct BucketBuffers {
   Tensor packed;
 };
@@ -48,36 +47,11 @@ struct BucketJob {
 
   void operator()(Communicator& comm) const {
     if (comm.size() == 1) return;
-    if (grads.size() == 1) {
-      average_in_place(comm, grads[0]);
-      return;
-    }
-    pack();
-    average_in_place(comm, buffers->packed);
-    unpack();
+    std::vector<Piece> pieces;
+    for (const Tensor& g : grads) pieces.push_back({g.raw_data(), g.numel()});
+    void* scratch = buffers->packed.defined() ? buffers->packed.raw_data() : nullptr;
+    comm.all_reduce_pieces(pieces, scratch, grads[0].dtype(), ReduceOp::Mean);
   }
-
-  // flat := the sum over ranks / N, in place (no second buffer the size of the gradients).
-  static void average_in_place(Communicator& comm, const Tensor& flat) {
-    comm.all_reduce(flat.raw_data(), flat.raw_data(), flat.numel(), flat.dtype(), ReduceOp::Mean);
-  }
-
-  // The gradients, one after another, into the packed buffer, and back out of it.
-  void pack() const {
-    auto* at = static_cast<char*>(buffers->packed.raw_data());
-    for (const Tensor& g : grads) {
-      std::memcpy(at, g.raw_data(), bytes_of(g));
-      at += bytes_of(g);
-    }
-  }
-  void unpack() const {
-    const auto* at = static_cast<const char*>(buffers->packed.raw_data());
-    for (const Tensor& g : grads) {
-      std::memcpy(g.raw_data(), at, bytes_of(g));
-      at += bytes_of(g);
-    }
-  }
-  static size_t bytes_of(const Tensor& g) { return static_cast<size_t>(g.numel()) * dtype_size(g.dtype()); }
 };
 
 std::string describe(const std::string& name, const Tensor& p) {
@@ -126,7 +100,8 @@ void DataParallel::start(DataParallelOptions options) {
   for (size_t b = 0; b < buckets_.size(); ++b) {
     for (size_t p : buckets_[b].params) bucket_of_[p] = b;
     auto buffers = std::make_shared<detail::BucketBuffers>();
-    if (buckets_[b].params.size() > 1) buffers->packed = empty({buckets_[b].elements}, buckets_[b].dtype);
+    if (buckets_[b].params.size() > 1 && !worker_->reduces_pieces_where_they_lie(buckets_[b].dtype))
+      buffers->packed = empty({buckets_[b].elements}, buckets_[b].dtype);
     buffers_.push_back(std::move(buffers));
   }
   reset_step();

@@ -135,12 +135,9 @@ void MpiCommunicator::still_waiting(const char* op, uint64_t polls) {
 // per 4 KB on every call (eleven times slower for 84 MB, bench/README, data-parallel training).
 void MpiCommunicator::all_reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op) {
   const size_t width = dtype_size(dtype);
-  if (shm_ && (dtype == DType::f32 || dtype == DType::f64)) {
-    in_chunks(count, shm_->chunk_elements(dtype), [&](int64_t offset, int n) {
-      begin("all_reduce");
-      shm_->reduce(static_cast<const char*>(send) + offset * width, static_cast<char*>(recv) + offset * width, n, dtype,
-                   op, [this](uint64_t polls) { still_waiting("all_reduce", polls); });
-    });
+  if (reduces_pieces_where_they_lie(dtype)) {
+    const ShmReducer::Run whole{send, recv, count};
+    shm_all_reduce({&whole, 1}, count, dtype, op);
     return;
   }
   in_chunks(count, kMostBytesPerReduce / static_cast<int64_t>(width), [&](int64_t offset, int n) {
@@ -156,6 +153,24 @@ void MpiCommunicator::all_reduce(const void* send, void* recv, int64_t count, DT
       divide_by_ranks(static_cast<float*>(to), n, size_);
     else
       divide_by_ranks(static_cast<double*>(to), n, size_);
+  });
+}
+
+void MpiCommunicator::all_reduce_pieces(const std::vector<Piece>& pieces, void* scratch, DType dtype, ReduceOp op) {
+  if (!reduces_pieces_where_they_lie(dtype)) {
+    Communicator::all_reduce_pieces(pieces, scratch, dtype, op);
+    return;
+  }
+  std::vector<ShmReducer::Run> runs;
+  int64_t count = 0;
+  for (const Piece& p : pieces) runs.push_back({p.data, p.data, p.count}), count += p.count;
+  shm_all_reduce(runs, count, dtype, op);
+}
+
+void MpiCommunicator::shm_all_reduce(std::span<const ShmReducer::Run> runs, int64_t count, DType dtype, ReduceOp op) {
+  in_chunks(count, shm_->chunk_elements(dtype), [&](int64_t offset, int n) {
+    begin("all_reduce");
+    shm_->reduce(runs, offset, n, dtype, op, [this](uint64_t polls) { still_waiting("all_reduce", polls); });
   });
 }
 

@@ -71,6 +71,27 @@ void combine(const T* const* x, int ranks, T* out_a, T* out_b, int64_t n, Reduce
   }
 }
 
+// f(send, recv, n, at) for the parts of elements [begin, begin + length) of `runs` laid end to
+// end, in order: n > 0 elements in one run, `at` elements after `begin`.
+template <class T, class F>
+void for_each_part(std::span<const ShmReducer::Run> runs, int64_t begin, int64_t length, F&& f) {
+  int64_t start = 0, at = 0;  // start: where the current run begins
+  for (const ShmReducer::Run& run : runs) {
+    if (at == length) return;
+    const int64_t from = std::max(begin + at, start) - start, end = std::min(begin + length, start + run.count) - start;
+    if (from < end) {
+      f(static_cast<const T*>(run.send) + from, static_cast<T*>(run.recv) + from, end - from, at);
+      at += end - from;
+    }
+    start += run.count;
+  }
+}
+
+template <class T>
+void copy_elements(const T* from, int64_t n, T* to) {
+  std::memcpy(to, from, static_cast<size_t>(n) * sizeof(T));
+}
+
 }  // namespace
 
 std::unique_ptr<ShmReducer> ShmReducer::create(MPI_Comm comm, int64_t slot_bytes, bool wanted,
@@ -141,30 +162,37 @@ void ShmReducer::handshake(const Waiting& waiting) {
   MPI_Win_sync(win_);
 }
 
-void ShmReducer::reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op, const Waiting& waiting) {
+void ShmReducer::reduce(std::span<const Run> runs, int64_t offset, int64_t count, DType dtype, ReduceOp op,
+                        const Waiting& waiting) {
   if (dtype == DType::f32)
-    reduce_typed(static_cast<const float*>(send), static_cast<float*>(recv), count, op, waiting);
+    reduce_typed<float>(runs, offset, count, op, waiting);
   else
-    reduce_typed(static_cast<const double*>(send), static_cast<double*>(recv), count, op, waiting);
+    reduce_typed<double>(runs, offset, count, op, waiting);
 }
 
 template <class T>
-void ShmReducer::reduce_typed(const T* send, T* recv, int64_t count, ReduceOp op, const Waiting& waiting) {
+void ShmReducer::reduce_typed(std::span<const Run> runs, int64_t offset, int64_t count, ReduceOp op,
+                              const Waiting& waiting) {
   const int64_t per_slice = (count + size_ - 1) / size_;
   auto begin = [&](int s) { return std::min(count, per_slice * s); };
   auto length = [&](int s) { return begin(s + 1) - begin(s); };
   auto slice = [&](int owner, int s) { return reinterpret_cast<T*>(slot_[static_cast<size_t>(owner)] + s * slice_bytes_); };
-  // Empty slices are skipped: an empty buffer's pointer may be null, which memcpy may not be given.
+  // f(send, recv, n, at): the parts of slice s in the runs, `at` elements into the slice.
+  auto parts = [&](int s, auto&& f) {
+    for_each_part<T>(runs, offset + begin(s), length(s), f);
+  };
   for (int s = 0; s < size_; ++s)
-    if (s != rank_ && length(s) > 0)
-      std::memcpy(slice(rank_, s), send + begin(s), static_cast<size_t>(length(s)) * sizeof(T));
+    if (s != rank_)
+      parts(s, [&](const T* send, T*, int64_t n, int64_t at) { copy_elements(send, n, slice(rank_, s) + at); });
   handshake(waiting);
   std::vector<const T*> x(static_cast<size_t>(size_));
-  for (int q = 0; q < size_; ++q) x[static_cast<size_t>(q)] = q == rank_ ? send + begin(rank_) : slice(q, rank_);
-  combine(x.data(), size_, slice(rank_, rank_), recv + begin(rank_), length(rank_), op);
+  parts(rank_, [&](const T* send, T* recv, int64_t n, int64_t at) {
+    for (int q = 0; q < size_; ++q) x[static_cast<size_t>(q)] = q == rank_ ? send : slice(q, rank_) + at;
+    combine(x.data(), size_, slice(rank_, rank_) + at, recv, n, op);
+  });
   handshake(waiting);
   for (int s = 0; s < size_; ++s)
-    if (s != rank_ && length(s) > 0) std::memcpy(recv + begin(s), slice(s, s), static_cast<size_t>(length(s)) * sizeof(T));
+    if (s != rank_) parts(s, [&](const T*, T* recv, int64_t n, int64_t at) { copy_elements(slice(s, s) + at, n, recv); });
 }
 
 }  // namespace ad::dist::detail

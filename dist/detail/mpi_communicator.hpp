@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,12 +29,18 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void all_reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op) override;
+  void all_reduce_pieces(const std::vector<Piece>& pieces, void* scratch, DType dtype, ReduceOp op) override;
+  /// With the shared window, for f32 and f64.
+  bool reduces_pieces_where_they_lie(DType dtype) const override {
+    return shm_ && (dtype == DType::f32 || dtype == DType::f64);
+  }
   void broadcast(void* data, int64_t bytes, int root) override;
   std::vector<std::string> all_gather(const std::string& mine) override;
   bool close() override;
   [[noreturn]] void abort(int code) override;
 
  private:
+  void shm_all_reduce(std::span<const ShmReducer::Run> runs, int64_t count, DType dtype, ReduceOp op);
   void begin(const char* op);
   void wait(MPI_Request& req, const char* op);
   void still_waiting(const char* op, uint64_t polls);

@@ -13,7 +13,8 @@
 //   5. copy out:  out.slice[s] := slot[s].slice[s]             for s ≠ r
 //
 // Per rank that reads 3 − 2/N and writes 2 buffer sizes (2 and 2 for two ranks), with no
-// fragments to poll. Each element
+// fragments to poll. "mine" and "out" may be several runs (a bucket's gradients where they lie),
+// read and written part by part. Each element
 // is reduced by one rank, in rank order, so every rank gets the same bits whatever the timing.
 // The next chunk's copy-in may start right after step 5: it writes only slices s ≠ r of its own
 // slot, which nobody reads after handshake 4, and step 3 of the next chunk waits for handshake 2.
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "dist/communicator.hpp"
@@ -47,9 +49,17 @@ class ShmReducer {
 
   /// The most elements of `dtype` one call of reduce() takes.
   int64_t chunk_elements(DType dtype) const { return slice_bytes_ / static_cast<int64_t>(dtype_size(dtype)) * size_; }
-  /// recv[i] = op over ranks of send[i] for i < count ≤ chunk_elements(dtype); dtype f32 or f64.
-  /// Every rank calls it with the same count, dtype and op.
-  void reduce(const void* send, void* recv, int64_t count, DType dtype, ReduceOp op, const Waiting& waiting);
+  /// `count` elements read at `send` and written at `recv` (the same address: in place).
+  struct Run {
+    const void* send;
+    void* recv;
+    int64_t count;
+  };
+  /// recv := op over ranks of send, for elements [offset, offset + count) of `runs` laid end to
+  /// end, count ≤ chunk_elements(dtype); dtype f32 or f64. Every rank calls it with the same
+  /// counts, dtype and op.
+  void reduce(std::span<const Run> runs, int64_t offset, int64_t count, DType dtype, ReduceOp op,
+              const Waiting& waiting);
   /// Frees the window; collective, after the last reduce() of every rank.
   void free();
 
@@ -57,7 +67,7 @@ class ShmReducer {
   ShmReducer() = default;
   void handshake(const Waiting& waiting);
   template <class T>
-  void reduce_typed(const T* send, T* recv, int64_t count, ReduceOp op, const Waiting& waiting);
+  void reduce_typed(std::span<const Run> runs, int64_t offset, int64_t count, ReduceOp op, const Waiting& waiting);
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Win win_ = MPI_WIN_NULL;

@@ -30,6 +30,8 @@ class Worker {
 
   int rank() const { return rank_; }
   int size() const { return size_; }
+  /// The communicator's answer, which never changes (so any thread may ask).
+  bool reduces_pieces_where_they_lie(DType dtype) const { return comm_->reduces_pieces_where_they_lie(dtype); }
   /// Queues `task`; returns its ticket (1, 2, …).
   uint64_t submit(Task task);
   /// Blocks until the task with `ticket` (and every one before it) has run; rethrows the first
