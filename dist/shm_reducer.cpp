@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "dist/detail/divide.hpp"
+
 namespace ad::dist::detail {
 namespace {
 
@@ -37,13 +39,11 @@ T max_with_nan(T acc, T x) {
 
 // out_a[i] = out_b[i] = op(x[0][i], x[1][i], …, x[ranks − 1][i]), combined in rank order, a block
 // at a time so that the accumulator of more than two ranks stays in L1. Mean divides the sum
-// once (as divide_by_ranks: a product only where it gives the same bits).
+// once, as divide_by_ranks does.
 template <class T>
 void combine(const T* const* x, int ranks, T* out_a, T* out_b, int64_t n, ReduceOp op) {
   constexpr int64_t kBlock = 1024;
   T acc[kBlock];
-  const bool pow2 = (ranks & (ranks - 1)) == 0;
-  const T inverse = T(1) / static_cast<T>(ranks), divisor = static_cast<T>(ranks);
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t m = std::min(kBlock, n - b);
     const T* so_far = x[0] + b;
@@ -64,10 +64,10 @@ void combine(const T* const* x, int ranks, T* out_a, T* out_b, int64_t n, Reduce
       finish(so_far, last, out_a + b, out_b + b, m, [](T a, T v) { return max_with_nan(a, v); });
     else if (op == ReduceOp::Sum)
       finish(so_far, last, out_a + b, out_b + b, m, [](T a, T v) { return a + v; });
-    else if (pow2)
-      finish(so_far, last, out_a + b, out_b + b, m, [inverse](T a, T v) { return (a + v) * inverse; });
     else
-      finish(so_far, last, out_a + b, out_b + b, m, [divisor](T a, T v) { return (a + v) / divisor; });
+      with_division_by_ranks<T>(ranks, [&](auto divide) {
+        finish(so_far, last, out_a + b, out_b + b, m, [divide](T a, T v) { return divide(a + v); });
+      });
   }
 }
 

@@ -5,17 +5,27 @@
 
 namespace ad::dist::detail {
 
-/// x[i] := x[i] / ranks, correctly rounded. For a power of two, 1/ranks is exact, so x · (1/ranks)
-/// rounds the same real x · 2^−k as the division and a multiply serves; otherwise it could round
-/// differently, so a division.
-template <class T>
-void divide_by_ranks(T* x, int64_t n, int ranks) {
+/// Calls f(divide), where divide(x) is x / ranks correctly rounded, chosen once so that the
+/// loop inside f stays a plain loop. For a power of two, 1/ranks is exact, so x · (1/ranks)
+/// rounds the same real x · 2^−k as the division and a multiply serves; otherwise it could
+/// round differently, so a division.
+template <class T, class F>
+void with_division_by_ranks(int ranks, F&& f) {
   if ((ranks & (ranks - 1)) == 0) {
     const T inverse = T(1) / static_cast<T>(ranks);
-    for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
+    f([inverse](T x) { return x * inverse; });
   } else {
-    for (int64_t i = 0; i < n; ++i) x[i] /= static_cast<T>(ranks);
+    const T divisor = static_cast<T>(ranks);
+    f([divisor](T x) { return x / divisor; });
   }
+}
+
+/// x[i] := x[i] / ranks, correctly rounded.
+template <class T>
+void divide_by_ranks(T* x, int64_t n, int ranks) {
+  with_division_by_ranks<T>(ranks, [&](auto divide) {
+    for (int64_t i = 0; i < n; ++i) x[i] = divide(x[i]);
+  });
 }
 
 }  // namespace ad::dist::detail
