@@ -6,9 +6,9 @@
 namespace ad::dist::detail {
 
 /// Calls f(divide), where divide(x) is x / ranks correctly rounded, chosen once so that the
-/// loop inside f stays a plain loop. For a power of two, 1/ranks is exact, so x · (1/ranks)
-/// rounds the same real x · 2^−k as the division and a multiply serves; otherwise it could
-/// round differently, so a division.
+/// loop inside f stays a plain loop. When ranks = 2^k, 1/ranks is exact and x · 2^−k is the
+/// same real number as x / ranks, so the product rounds to the same value; for other counts
+/// 1/ranks is itself rounded, so the product may not, and divide() divides.
 template <class T, class F>
 void with_division_by_ranks(int ranks, F&& f) {
   if ((ranks & (ranks - 1)) == 0) {
